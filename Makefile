@@ -1,0 +1,95 @@
+# Developer and CI commands. `make help` lists them; `make dev` and `make test` are the two that matter.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+# Prerequisites are listed in the order they must run (keys before migrate, migrate before seed).
+.NOTPARALLEL:
+
+PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+INSTALLED := $(VENV)/.installed
+
+TEST_DATABASE_URL ?= postgresql://ecommerce_user:ecommerce_2024_secure@127.0.0.1:5432/ecommerce_backend_test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+export TEST_DATABASE_URL TEST_REDIS_URL
+PYTEST_ARGS ?=
+COVERAGE := --cov=app --cov-report=term-missing:skip-covered --cov-report=html
+
+.PHONY: help dev setup install-deps setup-env services setup-db generate-keys migrate \
+	generate-migration seed run serve test test-cache test-services lint fmt status check-redis clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+dev: install-deps generate-keys migrate seed run ## Fresh clone to a served API with demo data (http://127.0.0.1:5001)
+
+setup: install-deps setup-env services setup-db generate-keys check-redis migrate ## Full setup on PostgreSQL and Redis
+
+install-deps: $(INSTALLED) ## Create .venv and install the project with its dev extras
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+setup-env: ## Create .env from env.example (an existing .env is never overwritten)
+	@if [[ -f .env ]]; then echo ".env exists, left unchanged"; else cp env.example .env && echo "created .env from env.example"; fi
+
+services: ## Make sure local PostgreSQL and Redis are running (starts or installs them)
+	bash scripts/ensure_services.sh
+
+setup-db: ## Create the PostgreSQL role and databases (setup_database.sh)
+	bash setup_database.sh
+
+generate-keys: install-deps ## Generate the JWT RSA key pair in keys/ (keeps existing keys)
+	$(BIN)/python generate_keys.py
+
+migrate: install-deps ## Apply database migrations
+	$(FLASK) db upgrade
+
+generate-migration: install-deps ## Create a migration from model changes: make generate-migration MSG="..."
+	@if [[ -z "$(MSG)" ]]; then echo 'usage: make generate-migration MSG="what changed"' >&2; exit 1; fi
+	$(FLASK) db migrate -m "$(MSG)"
+
+seed: install-deps ## Load the demo catalog and admin (idempotent; prints new admin credentials once)
+	$(FLASK) seed-demo
+
+run: install-deps ## Start the development server on http://127.0.0.1:5001
+	$(FLASK) run --host 127.0.0.1 --port 5001
+
+serve: install-deps generate-keys ## Serve with gunicorn in production mode (needs DATABASE_URL and Redis)
+	APP_ENV=production $(BIN)/gunicorn -c gunicorn.conf.py
+
+test: test-services ## Run the test suite with coverage (PYTEST_ARGS="..." passes options)
+	$(BIN)/python -m pytest $(COVERAGE) $(PYTEST_ARGS)
+
+test-cache: test-services ## Run only the cache tests
+	$(BIN)/python -m pytest -m cache $(PYTEST_ARGS)
+
+test-services: install-deps ## Make sure PostgreSQL, the test Redis and the test database are ready
+	REDIS_URL="$(TEST_REDIS_URL)" bash scripts/ensure_services.sh
+	bash setup_database.sh
+
+lint: install-deps ## Check style, formatting and types (ruff, mypy)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app
+
+fmt: install-deps ## Fix lint findings and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+status: install-deps ## Show the app's database, cache and migration status
+	$(FLASK) status
+
+check-redis: install-deps ## Ping the configured Redis (REDIS_URL or REDIS_HOST/...)
+	$(BIN)/python scripts/check_redis.py
+
+clean: ## Remove caches, coverage and build output (keeps .venv, instance/ and keys/)
+	rm -rf .pytest_cache .ruff_cache .mypy_cache .hypothesis htmlcov .coverage .coverage.* build dist ./*.egg-info
+	find . -path ./.venv -prune -o -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +

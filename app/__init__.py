@@ -1,0 +1,91 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import INSTANCE_DIR, Config, config_from_env
+
+log = logging.getLogger("app")
+
+
+def create_app(config: Config | None = None, **overrides: Any) -> Flask:
+    """Build the app from `config` (default: the environment's APP_ENV) plus `overrides`."""
+    config = config or config_from_env()
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
+    app.config.from_object(config)
+    app.config.update(overrides)
+
+    from app.api.json import ExactJSONProvider
+    from app.utils.request_log import configure_logging, register_request_hooks
+
+    app.json = ExactJSONProvider(app)
+    configure_logging(app)
+    register_request_hooks(app)  # first, so its after_request runs last
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    log.info("app ready: %s", config.describe())
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import api, cache, cors, db, jwt, limiter, ma, migrate
+    from app.security.jwt_handlers import load_keys
+    from app.utils import passwords
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        INSTANCE_DIR.mkdir(exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(INSTANCE_DIR.parent / "migrations"))
+    ma.init_app(app)
+    load_keys(app)
+    jwt.init_app(app)
+    cache.init_app(app)
+    limiter.init_app(app)
+    cors.init_app(
+        app,
+        resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
+        expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
+    )
+    api.init_app(app)
+    app.extensions["passwords"] = passwords.Passwords(app.config["PASSWORD_HASH_PROFILE"])
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api import health, products, sales, user
+    from app.api.spec import register_converters
+    from app.extensions import api
+
+    register_converters(app, api)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    for blueprint in (health.bp, user.bp, products.bp, sales.bp):
+        api.register_blueprint(blueprint)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app.api.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import commands
+
+    for command in commands:
+        app.cli.add_command(command)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite leaves foreign keys unenforced unless asked, per connection."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -1,0 +1,1 @@
+"""REST endpoints: one Blueprint per resource under /api."""

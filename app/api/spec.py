@@ -1,0 +1,112 @@
+"""Our flask-smorest bases: the Api (problem documents in the spec) and the Blueprint."""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Callable
+from typing import Any
+
+import flask_smorest
+from flask import Flask, Request, current_app, send_from_directory
+from flask.typing import ResponseReturnValue
+from flask_smorest.utils import prepare_response
+from marshmallow import INCLUDE, Schema, fields
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.routing import IntegerConverter
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem document."""
+
+    class Meta:
+        unknown = INCLUDE  # some problems carry extension members (e.g. the products short of stock)
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    code = fields.String(required=True)
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Per-field messages (validation errors only)"},
+    )
+
+
+class IdConverter(IntegerConverter):
+    """Path ids: positive and within PostgreSQL's integer, anything else simply 404s."""
+
+    def __init__(self, map: Any) -> None:  # noqa: A002 - werkzeug's signature
+        super().__init__(map, min=1, max=2**31 - 1)
+
+
+class MalformedJson(BadRequest):
+    description = "The body is not valid JSON."
+
+
+class JsonBodyParser(FlaskParser):
+    """Parses bodies with the app's JSON provider; a body that is not JSON is a 415."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        data = req.get_data(cache=True)
+        if not data:
+            return core.missing
+        if not is_json_request(req):
+            raise UnsupportedMediaType("Send the body as application/json.")
+        try:
+            return current_app.json.loads(data)
+        except ValueError as exc:
+            raise MalformedJson() from exc
+
+
+class Api(flask_smorest.Api):  # type: ignore[misc]
+    """Documents every error response as application/problem+json with ProblemSchema."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            if status >= 400:
+                self._register_problem(status.name, status.phrase)
+        self._register_problem("DEFAULT_ERROR", "Error")
+
+    def _register_problem(self, name: str, description: str) -> None:
+        response: dict[str, Any] = {"description": description, "schema": ProblemSchema}
+        prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+        self.spec.components.response(name, response, lazy=True)
+
+    def _register_error_handlers(self) -> None:
+        """Errors are ours: app/api/errors.py registers them."""
+
+    def _register_doc_blueprint(self) -> None:
+        super()._register_doc_blueprint()
+        # Swagger UI's files come from the swagger-ui-bundle package: no CDN needed.
+        from swagger_ui_bundle import swagger_ui_path
+
+        def docs_asset(filename: str) -> ResponseReturnValue:
+            return send_from_directory(swagger_ui_path, filename, max_age=86400)
+
+        self._app.add_url_rule("/api/docs/assets/<path:filename>", "api-docs-assets", docs_asset)
+
+
+def register_converters(app: Flask, api: Api) -> None:
+    app.url_map.converters["id"] = IdConverter
+    api.register_converter(IdConverter, lambda _c: {"type": "integer", "minimum": 1, "maximum": 2**31 - 1})
+
+
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
+    ARGUMENTS_PARSER = JsonBodyParser()
+
+    def errors(self, *statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Document the problem responses a view can give."""
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            for status in statuses:
+                view = self.alt_response(status, response=http.HTTPStatus(status).name)(view)
+            return view
+
+        return decorator

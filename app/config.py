@@ -1,0 +1,202 @@
+"""Settings read from the environment, one class per APP_ENV."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = ROOT / "instance"
+
+# Every Redis client gets short timeouts: a hung Redis must cost a request
+# milliseconds, not a worker (redis-py 7 waits forever by default).
+REDIS_SOCKET_OPTIONS = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
+
+
+class ConfigError(RuntimeError):
+    """The environment does not hold what this APP_ENV needs to start."""
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def redis_url_from(environ: Mapping[str, str]) -> str | None:
+    """REDIS_URL as given, or one built from the seed's REDIS_HOST/PORT/USERNAME/PASSWORD/SSL."""
+    if environ.get("REDIS_URL"):
+        return environ["REDIS_URL"]
+    host = environ.get("REDIS_HOST")
+    if not host:
+        return None
+    scheme = "rediss" if _flag(environ.get("REDIS_SSL"), False) else "redis"
+    auth = ""
+    if environ.get("REDIS_PASSWORD"):
+        user = quote(environ.get("REDIS_USERNAME", "default"), safe="")
+        auth = f"{user}:{quote(environ['REDIS_PASSWORD'], safe='')}@"
+    return f"{scheme}://{auth}{host}:{environ.get('REDIS_PORT', '6379')}/{environ.get('REDIS_DB', '0')}"
+
+
+class Config:
+    """Development defaults: everything works with nothing configured."""
+
+    APP_ENV = "development"
+    default_database_url = f"sqlite:///{INSTANCE_DIR / 'ecommerce.db'}"
+    database_env = "DATABASE_URL"
+    redis_env_prefix = ""
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        self.DEBUG = _flag(env.get("FLASK_DEBUG"), False)
+        self.SQLALCHEMY_DATABASE_URI = self._database_url(env)
+        self.SQLALCHEMY_ENGINE_OPTIONS = self._engine_options(self.SQLALCHEMY_DATABASE_URI, env)
+        self.REDIS_URL = self._redis_url(env)
+
+        self.JWT_PRIVATE_KEY_PATH = env.get("JWT_PRIVATE_KEY_PATH", str(ROOT / "keys/private.pem"))
+        self.JWT_PUBLIC_KEY_PATH = env.get("JWT_PUBLIC_KEY_PATH", str(ROOT / "keys/public.pem"))
+        self.JWT_ALGORITHM = "RS256"
+        self.JWT_TOKEN_LOCATION = ["headers"]
+        self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=int(env.get("JWT_ACCESS_TOKEN_MINUTES", "15")))
+        self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=int(env.get("JWT_REFRESH_TOKEN_DAYS", "30")))
+
+        self.CACHE_DEFAULT_TIMEOUT = int(env.get("CACHE_DEFAULT_TIMEOUT", "300"))
+        self.CACHE_KEY_PREFIX = env.get("CACHE_KEY_PREFIX", "ecommerce:")
+        self.CATALOG_LIST_TTL = int(env.get("CATALOG_LIST_TTL", "1800"))
+        self.PRODUCT_DETAIL_TTL = int(env.get("PRODUCT_DETAIL_TTL", "3600"))
+        self.CART_TOTAL_TTL = int(env.get("CART_TOTAL_TTL", "120"))
+        self.ADMIN_SALES_TTL = int(env.get("ADMIN_SALES_TTL", "600"))
+        if env.get("CACHE_TYPE"):
+            self.CACHE_TYPE = env["CACHE_TYPE"]
+        elif self.REDIS_URL:
+            self.CACHE_TYPE = "RedisCache"
+        else:
+            self.CACHE_TYPE = "SimpleCache"
+        self.CACHE_REDIS_URL = self.REDIS_URL
+        self.CACHE_OPTIONS = dict(REDIS_SOCKET_OPTIONS) if self.CACHE_TYPE == "RedisCache" else {}
+
+        self.RATELIMIT_ENABLED = _flag(env.get("RATELIMIT_ENABLED"), True)
+        self.RATELIMIT_DEFAULT = env.get("RATELIMIT_DEFAULT", "300 per minute")
+        self.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN", "10 per minute")
+        self.RATELIMIT_REGISTER = env.get("RATELIMIT_REGISTER", "5 per minute")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_STORAGE_OPTIONS = dict(REDIS_SOCKET_OPTIONS) if self.REDIS_URL else {}
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_STRATEGY = "moving-window"
+        self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "ecommerce-limits")
+
+        self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
+        self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
+        self.SHOP_CURRENCY = env.get("SHOP_CURRENCY", "USD")
+        self.SHOP_NAME = env.get("SHOP_NAME", "Ecommerce Backend Shop")
+        self.TAX_RATE = Decimal(env.get("TAX_RATE", "0"))
+        self.PASSWORD_HASH_PROFILE = "strong"
+
+        self.API_TITLE = "Ecommerce Backend API"
+        self.API_VERSION = "1.0.0"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.OPENAPI_SWAGGER_UI_PATH = "docs"
+        self.OPENAPI_SWAGGER_UI_URL = "/api/docs/assets/"
+
+    def _database_url(self, env: Mapping[str, str]) -> str:
+        url = env.get(self.database_env) or self.default_database_url
+        # Hosts hand out "postgres://" (dropped by SQLAlchemy 2) and plain "postgresql://"
+        # (psycopg 3 by default since SQLAlchemy 2.1); we use psycopg2.
+        for plain in ("postgres://", "postgresql://"):
+            if url.startswith(plain):
+                return "postgresql+psycopg2://" + url.removeprefix(plain)
+        return url
+
+    def _redis_url(self, env: Mapping[str, str]) -> str | None:
+        return redis_url_from(env)
+
+    @staticmethod
+    def _engine_options(url: str, env: Mapping[str, str]) -> dict[str, Any]:
+        if not url.startswith("postgresql"):
+            return {}
+        timeout_ms = int(env.get("DB_STATEMENT_TIMEOUT_MS", "5000"))
+        return {
+            "pool_pre_ping": True,
+            "pool_size": int(env.get("DB_POOL_SIZE", "5")),
+            "max_overflow": int(env.get("DB_MAX_OVERFLOW", "5")),
+            "pool_timeout": float(env.get("DB_POOL_TIMEOUT", "3")),
+            "connect_args": {
+                "connect_timeout": 5,
+                "options": f"-c statement_timeout={timeout_ms} -c lock_timeout={timeout_ms}"
+                " -c idle_in_transaction_session_timeout=60000 -c timezone=UTC",
+            },
+        }
+
+    def describe(self) -> str:
+        """One line for the startup log: which database and cache are in use."""
+        database = self.SQLALCHEMY_DATABASE_URI.split("@")[-1].split("?")[0]
+        redis = self.REDIS_URL.split("@")[-1] if self.REDIS_URL else None
+        cache = f"{self.CACHE_TYPE} ({redis})" if redis else self.CACHE_TYPE
+        return f"env={self.APP_ENV} database={database} cache={cache}"
+
+
+class TestingConfig(Config):
+    """The test suite: real PostgreSQL and a dedicated Redis database number."""
+
+    APP_ENV = "testing"
+    default_database_url = "postgresql://ecommerce_user:ecommerce_2024_secure@127.0.0.1:5432/ecommerce_backend_test"
+    database_env = "TEST_DATABASE_URL"
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        super().__init__(environ)
+        self.TESTING = True
+        self.DEBUG = False
+        self.PASSWORD_HASH_PROFILE = "fast"
+        self.RATELIMIT_ENABLED = False
+        self.CACHE_KEY_PREFIX = "ecommerce-test:"
+        self.RATELIMIT_KEY_PREFIX = "ecommerce-test-limits"
+
+    def _redis_url(self, env: Mapping[str, str]) -> str | None:
+        return env.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+class ProductionConfig(Config):
+    """Production: PostgreSQL, Redis and keys are required, never defaulted."""
+
+    APP_ENV = "production"
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        super().__init__(env)
+        self.DEBUG = False
+        missing = []
+        if not env.get("DATABASE_URL"):
+            missing.append("DATABASE_URL (a PostgreSQL URL)")
+        elif not self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            missing.append("DATABASE_URL must point at PostgreSQL")
+        if not self.REDIS_URL:
+            missing.append("REDIS_URL (or REDIS_HOST and friends)")
+        for path in (self.JWT_PRIVATE_KEY_PATH, self.JWT_PUBLIC_KEY_PATH):
+            if not Path(path).is_file():
+                missing.append(f"JWT key file {path} (run: python generate_keys.py)")
+        if missing:
+            raise ConfigError("APP_ENV=production cannot start; missing: " + "; ".join(missing))
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": Config,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env(environ: Mapping[str, str] | None = None) -> Config:
+    """The Config for APP_ENV (default development)."""
+    env = os.environ if environ is None else environ
+    name = env.get("APP_ENV", "development")
+    if name not in CONFIGS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name](env)

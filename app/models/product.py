@@ -1,0 +1,37 @@
+"""Catalog products."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, Timestamps
+
+
+class Product(Timestamps, Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        # PostgreSQL orders NaN above every number, so `price >= 0` alone would admit it.
+        CheckConstraint("price >= 0 AND price <> 'NaN'", name="price_non_negative"),
+        CheckConstraint("stock >= 0", name="stock_non_negative"),
+        Index("ix_products_is_active_name", "is_active", "name", "id"),
+        Index("ix_products_is_active_price", "is_active", "price", "id"),
+        Index("ix_products_is_active_created_at", "is_active", "created_at", "id"),
+        Index("ix_products_category_is_active", "category", "is_active"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[Decimal]
+    stock: Mapped[int] = mapped_column(default=0)
+    category: Mapped[str | None] = mapped_column(String(80))
+    image_url: Mapped[str | None] = mapped_column(String(2048))
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0

@@ -1,0 +1,56 @@
+"""Request ids and one log line per request."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+log = logging.getLogger("app.request")
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def configure_logging(app: Flask) -> None:
+    """Plain one-line logs on stderr; DEBUG for the cache logger when FLASK_DEBUG is on."""
+    root = logging.getLogger("app")
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root.addHandler(handler)
+        root.propagate = False
+    root.setLevel(logging.INFO)
+    logging.getLogger("app.cache").setLevel(logging.DEBUG if app.debug else logging.INFO)
+
+
+def register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def assign_request_id() -> None:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _VALID_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        request_id = g.get("request_id") or uuid.uuid4().hex
+        response.headers["X-Request-ID"] = request_id
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if response.status_code not in (429, 503):
+            # Flask-Limiter sends Retry-After on every response; it only means something on these.
+            response.headers.pop("Retry-After", None)
+        if request.headers.get("Authorization"):
+            response.headers["Cache-Control"] = "no-store"
+        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info(
+            "request_id=%s method=%s path=%s status=%s duration_ms=%.1f",
+            request_id,
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed_ms,
+        )
+        return response

@@ -1,0 +1,37 @@
+"""Gunicorn settings for serving the API in production (`make serve`).
+
+Tunable from the environment: BIND, WEB_CONCURRENCY, GUNICORN_WORKER_CLASS, GUNICORN_THREADS.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Set before gunicorn imports wsgi:app, so the app loads its production config.
+os.environ.setdefault("APP_ENV", "production")
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+# 2 x cores + 1 is gunicorn's rule of thumb; the cap keeps big hosts from opening more
+# database connections than PostgreSQL's default max_connections allows.
+_default_workers = min(2 * (os.cpu_count() or 1) + 1, 12)
+
+wsgi_app = "wsgi:app"
+bind = os.environ.get("BIND", "127.0.0.1:5001")
+workers = _env_int("WEB_CONCURRENCY", _default_workers)
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
+threads = _env_int("GUNICORN_THREADS", 1)
+
+timeout = 30
+graceful_timeout = 30
+keepalive = 5
+
+accesslog = "-"
+errorlog = "-"
+access_log_format = (
+    "request_id=%({x-request-id}o)s method=%(m)s path=%(U)s status=%(s)s size=%(B)s duration_ms=%(M)s remote=%(h)s"
+)

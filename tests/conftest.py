@@ -1,0 +1,102 @@
+"""Fixtures: one migrated PostgreSQL test database, a real Redis database number, per-test rollback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app import create_app
+from app.config import TestingConfig
+from app.extensions import db
+from app.models import User
+from tests.builders import start_session
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def rsa_keys() -> dict[str, str]:
+    """A throwaway RS256 key pair for the whole run (2048-bit: fast to make)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return {"JWT_PRIVATE_KEY": private, "JWT_PUBLIC_KEY": public}
+
+
+@pytest.fixture(scope="session")
+def make_app(rsa_keys: dict[str, str]) -> Callable[..., Flask]:
+    """Build another app on the test database and Redis, with `overrides` applied."""
+
+    def build(**overrides: object) -> Flask:
+        return create_app(TestingConfig(), **rsa_keys, **overrides)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    app = make_app()
+    with app.app_context():
+        engine = db.engines[None]
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        upgrade(directory=str(ROOT / "migrations"))
+        db.session.remove()
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def redis_db(app: Flask) -> Iterator[redis.Redis]:
+    """The test Redis database, emptied before each test."""
+    client = redis.Redis.from_url(app.config["REDIS_URL"])
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def db_session(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
+    """Each test runs in an outer transaction that the app's own commits cannot escape."""
+    with app.app_context():
+        connection = db.engines[None].connect()
+        outer = connection.begin()
+        monkeypatch.setitem(db.engines, None, connection)
+        db.session.remove()
+        db.session.configure(join_transaction_mode="create_savepoint")
+        yield db.session()
+        db.session.remove()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db_session: Session) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def auth_headers(app: Flask, db_session: Session) -> Callable[[User], dict[str, str]]:
+    """Headers with a fresh access token for `user` (minted directly, no login round trip)."""
+
+    def headers(user: User) -> dict[str, str]:
+        tokens = start_session(db_session, user)
+        return {"Authorization": f"Bearer {tokens.access}"}
+
+    return headers
