@@ -16,6 +16,8 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
+from app.security.decorators import roles_required  # noqa: E402
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
@@ -100,6 +102,16 @@ def register_converters(app: Flask, api: Api) -> None:
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     ARGUMENTS_PARSER = JsonBodyParser()
+
+    def auth(self, *roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Require a Bearer token whose user has one of `roles`; documents security, 401 and 403."""
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            view = roles_required(*roles)(view)
+            view = self.doc(security=[{"bearerAuth": []}])(view)
+            return self.errors(401, 403)(view)
+
+        return decorator
 
     def errors(self, *statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Document the problem responses a view can give."""
