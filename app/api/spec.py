@@ -16,7 +16,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
-from app.security.decorators import roles_required  # noqa: E402
+from app.security.decorators import roles_required
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
