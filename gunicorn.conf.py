@@ -9,6 +9,8 @@ import os
 
 # Set before gunicorn imports wsgi:app, so the app loads its production config.
 os.environ.setdefault("APP_ENV", "production")
+# The access log below is the one line per request; the app's own would repeat it.
+os.environ.setdefault("LOG_REQUESTS", "false")
 
 
 def _env_int(name: str, default: int) -> int:

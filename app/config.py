@@ -54,6 +54,8 @@ class Config:
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
         self.DEBUG = _flag(env.get("FLASK_DEBUG"), False)
+        # One line per request; off under gunicorn, whose access log carries the request id.
+        self.LOG_REQUESTS = _flag(env.get("LOG_REQUESTS"), True)
         self.SQLALCHEMY_DATABASE_URI = self._database_url(env)
         self.SQLALCHEMY_ENGINE_OPTIONS = self._engine_options(self.SQLALCHEMY_DATABASE_URI, env)
         self.REDIS_URL = self._redis_url(env)

@@ -66,6 +66,11 @@ def incr(key: str) -> None:
     _Breaker.call("incr", lambda: cache.cache.inc(key), None)
 
 
+def reset() -> None:
+    """Forget past failures: the next call tries the backend again."""
+    _Breaker.open_until = 0.0
+
+
 def status() -> str:
     """ "ok", "error" (backend unreachable) or "disabled" (NullCache), checked for real."""
     if current_app.config["CACHE_TYPE"] in {"NullCache", "null"}:
@@ -74,5 +79,5 @@ def status() -> str:
         cache.get("health-probe")
     except Exception:
         return "error"
-    _Breaker.open_until = 0.0  # it answers again: stop skipping it
+    reset()  # it answers again: stop skipping it
     return "ok"

@@ -44,6 +44,8 @@ def register_request_hooks(app: Flask) -> None:
             response.headers.pop("Retry-After", None)
         if request.headers.get("Authorization"):
             response.headers["Cache-Control"] = "no-store"
+        if not app.config["LOG_REQUESTS"]:
+            return response
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info(
             "request_id=%s method=%s path=%s status=%s duration_ms=%.1f",
