@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 COVERAGE := --cov=app --cov-report=term-missing:skip-covered --cov-report=html
 
 .PHONY: help dev setup install-deps setup-env services setup-db generate-keys migrate \
-	generate-migration seed run serve test test-cache test-services lint fmt status check-redis clean
+	generate-migration seed run serve test test-cache test-services lint fmt status check-redis clean bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -74,6 +74,10 @@ test-cache: test-services ## Run only the cache tests
 test-services: install-deps ## Make sure PostgreSQL, the test Redis and the test database are ready
 	REDIS_URL="$(TEST_REDIS_URL)" bash scripts/ensure_services.sh
 	bash setup_database.sh
+
+bench: install-deps generate-keys services ## Benchmark with 100,000 products under gunicorn and wrk; writes bench/RESULTS.md
+	bash scripts/ensure_wrk.sh
+	$(BIN)/python bench/run.py
 
 lint: install-deps ## Check style, formatting and types (ruff, mypy)
 	$(BIN)/ruff check .

@@ -29,3 +29,14 @@ def get_health() -> Response:
     response = jsonify(status=status, database=database, cache=cache)
     response.status_code = 200 if database == "ok" else 503
     return response
+
+
+class LiveOut(Schema):
+    status = fields.String(required=True, metadata={"enum": ["ok"]})
+
+
+@bp.get("/live")
+@bp.response(200, LiveOut)
+def get_liveness() -> dict[str, str]:
+    """Liveness: the process answers (touches neither the database nor the cache)."""
+    return {"status": "ok"}
