@@ -246,7 +246,7 @@ def write_results(memory: dict[str, list[float]], started: float) -> None:
 
 Written by `make bench` ({time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, {time.time() - started:.0f} s).
 
-- Machine: {os.cpu_count()} cores ({cpu}), {round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)} GiB;
+- Machine: {os.cpu_count()} cores ({cpu}), {memory_gib} GiB;
   load generator (wrk) and server share the cores.
 - Versions: {versions()}.
 - Data: 100,000 products, 300 users with carts and addresses, 3,000 sales (bench/seed.py).
@@ -260,7 +260,7 @@ Written by `make bench` ({time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, {
 |---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-Worker memory (RSS) after the runs: {", ".join(f"{k}: " + ", ".join(f"{v:.0f} MB" for v in vals) for k, vals in memory.items())}.
+Worker memory (RSS) after the runs: {rss}.
 """
     (BENCH / "RESULTS.md").write_text(text_out)
     print(text_out)
