@@ -20,6 +20,11 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
     app.config.from_object(config)
     app.config.update(overrides)
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from app.api.json import ExactJSONProvider
     from app.utils.request_log import configure_logging, register_request_hooks

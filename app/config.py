@@ -93,6 +93,8 @@ class Config:
         self.RATELIMIT_STRATEGY = "moving-window"
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "ecommerce-limits")
 
+        # Load balancers in front of the app: trust this many X-Forwarded-For hops (rate limits key on the client IP).
+        self.PROXY_HOPS = int(env.get("PROXY_HOPS", "0"))
         self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
         self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
         self.SHOP_CURRENCY = env.get("SHOP_CURRENCY", "USD")

@@ -32,3 +32,17 @@ def test_cors_allows_configured_origins_only(make_app: Callable[..., Flask]) -> 
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://shop.example"
     denied = client.options("/api/health", headers={"Origin": "https://evil.example", **preflight})
     assert "Access-Control-Allow-Origin" not in denied.headers
+
+
+def test_client_ip_comes_from_the_trusted_proxy_hop_only(make_app: Callable[..., Flask]) -> None:
+    app = make_app(PROXY_HOPS=1)
+
+    @app.get("/api/test-ip")
+    def client_ip() -> str:
+        from flask import request
+
+        return request.remote_addr or ""
+
+    client = app.test_client()
+    response = client.get("/api/test-ip", headers={"X-Forwarded-For": "6.6.6.6, 203.0.113.9"})
+    assert response.get_data(as_text=True) == "203.0.113.9"
