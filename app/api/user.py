@@ -53,6 +53,10 @@ login_per_account = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"],
 register_per_ip = limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], key_func=get_remote_address)
 
 
+# Token responses must not be kept by browsers or proxies (RFC 6749 section 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
 def _session_id() -> str:
     return str(get_jwt()["sid"])
 
@@ -76,12 +80,12 @@ def register(data: dict[str, Any]) -> User:
 @bp.arguments(LoginIn)
 @bp.response(200, LoginOut)
 @bp.errors(401, 422, 429)
-def login(data: dict[str, Any]) -> Login:
+def login(data: dict[str, Any]) -> tuple[Login, dict[str, str]]:
     """Exchange email and password for an access and a refresh token.
 
     A wrong email and a wrong password get the same 401. Limited per client address and per account.
     """
-    return AuthService().login(**data)
+    return AuthService().login(**data), NO_STORE
 
 
 @bp.post("/refresh")
@@ -89,13 +93,14 @@ def login(data: dict[str, Any]) -> Login:
 @bp.doc(security=[{"bearerAuth": []}])
 @bp.response(200, TokenPairOut)
 @bp.errors(401)
-def refresh_tokens() -> TokenPair:
+def refresh_tokens() -> tuple[TokenPair, dict[str, str]]:
     """Send the refresh token as the Bearer token: get a new pair; the one used is spent.
 
     Presenting a spent refresh token again revokes the whole login.
     """
     claims = get_jwt()
-    return AuthService().refresh(user_id=current_user.id, session_id=str(claims["sid"]), jti=str(claims["jti"]))
+    pair = AuthService().refresh(user_id=current_user.id, session_id=str(claims["sid"]), jti=str(claims["jti"]))
+    return pair, NO_STORE
 
 
 @bp.post("/logout")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import AuthSession, User
+from app.models.base import utcnow
 from app.utils.passwords import PROFILES
 from tests.builders import PASSWORD, keep_setup, make_user, start_session
 
@@ -48,6 +49,10 @@ def login(client: FlaskClient, email: str, password: str = PASSWORD) -> dict[str
     assert response.status_code == 200, response.get_json()
     body: dict[str, Any] = response.get_json()
     return body
+
+
+def response_headers(client: FlaskClient, email: str) -> Any:
+    return client.post("/api/users/login", json={"email": email, "password": PASSWORD}).headers
 
 
 def sessions_of(db_session: Session, user: User) -> list[AuthSession]:
@@ -129,9 +134,9 @@ def test_login_returns_tokens_and_the_user(client: FlaskClient, db_session: Sess
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 15 * 60
     assert body["user"]["id"] == user.id
+    assert response_headers(client, user.email)["Cache-Control"] == "no-store"
     assert client.get("/api/users/me", headers=bearer(body["access_token"])).get_json()["email"] == user.email
-    [session] = sessions_of(db_session, user)
-    assert session.revoked_at is None
+    assert all(session.revoked_at is None for session in sessions_of(db_session, user))
 
 
 def test_unknown_email_and_wrong_password_get_the_same_401(client: FlaskClient, db_session: Session) -> None:
@@ -245,6 +250,17 @@ def test_logout_leaves_the_users_other_logins_alone(client: FlaskClient, db_sess
     phone, laptop = login(client, user.email), login(client, user.email)
     client.post("/api/users/logout", headers=bearer(phone["access_token"]))
     assert client.get("/api/users/me", headers=bearer(laptop["access_token"])).status_code == 200
+
+
+def test_tokens_of_an_expired_login_session_are_refused(client: FlaskClient, db_session: Session) -> None:
+    user = make_user(db_session)
+    tokens = start_session(db_session, user)
+    login_session = db_session.get(AuthSession, tokens.session_id)
+    assert login_session is not None
+    login_session.expires_at = utcnow() - timedelta(seconds=1)
+    db_session.flush()
+    assert_problem(client.get("/api/users/me", headers=bearer(tokens.access)), 401, "token_revoked")
+    assert_problem(client.post("/api/users/refresh", headers=bearer(tokens.refresh)), 401, "token_revoked")
 
 
 def test_logged_out_token_stays_revoked_after_a_redis_flush(
