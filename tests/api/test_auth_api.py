@@ -19,7 +19,7 @@ from flask_jwt_extended import create_access_token
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.models import AuthSession, User
 from app.models.base import utcnow
 from app.utils.passwords import PROFILES
@@ -555,24 +555,41 @@ def assert_rate_limited(response: Any) -> None:
     assert int(response.headers["Retry-After"]) > 0
 
 
-def test_login_is_limited_per_client_address(make_app: Callable[..., Flask]) -> None:
-    client = make_app(**LIMITED).test_client()
+@pytest.fixture
+def limited_app(make_app: Callable[..., Flask]) -> Iterator[Callable[..., Flask]]:
+    """Build rate-limited apps (LIMITED plus overrides).
+
+    The shared `limiter` remembers "storage dead" across `init_app` calls; each app built here
+    starts on its configured storage, and the flag is cleared for the tests that follow.
+    """
+
+    def build(**overrides: Any) -> Flask:
+        app = make_app(**(LIMITED | overrides))
+        limiter._storage_dead = False
+        return app
+
+    yield build
+    limiter._storage_dead = False
+
+
+def test_login_is_limited_per_client_address(limited_app: Callable[..., Flask]) -> None:
+    client = limited_app().test_client()
     for n in range(3):
         assert attempt_login(client, f"nobody{n}@example.com").status_code == 401
     assert_rate_limited(attempt_login(client, "nobody9@example.com"))
     assert attempt_login(client, "nobody9@example.com", address="10.0.0.2").status_code == 401
 
 
-def test_login_is_limited_per_account_across_addresses(make_app: Callable[..., Flask]) -> None:
-    client = make_app(**LIMITED).test_client()
+def test_login_is_limited_per_account_across_addresses(limited_app: Callable[..., Flask]) -> None:
+    client = limited_app().test_client()
     for n in range(3):
         assert attempt_login(client, "victim@example.com", address=f"10.0.1.{n}").status_code == 401
     # Same account, spelled differently, from yet another address.
     assert_rate_limited(attempt_login(client, " VICTIM@example.com", address="10.0.1.9"))
 
 
-def test_register_is_limited_per_client_address(make_app: Callable[..., Flask]) -> None:
-    client = make_app(**LIMITED).test_client()
+def test_register_is_limited_per_client_address(limited_app: Callable[..., Flask]) -> None:
+    client = limited_app().test_client()
     for _ in range(2):
         response = client.post("/api/users/register", json={}, environ_base={"REMOTE_ADDR": "10.0.2.1"})
         assert response.status_code == 422
@@ -581,7 +598,7 @@ def test_register_is_limited_per_client_address(make_app: Callable[..., Flask]) 
 
 
 def test_login_limit_is_counted_in_redis_across_app_instances(
-    make_app: Callable[..., Flask], redis_db: redis.Redis
+    limited_app: Callable[..., Flask], redis_db: redis.Redis
 ) -> None:
     """The count lives in Redis, not in a process.
 
@@ -589,15 +606,23 @@ def test_login_limit_is_counted_in_redis_across_app_instances(
     new storage object: building the second instance after the first one's attempts would start
     from zero if the count were kept in memory.
     """
-    first = make_app(**LIMITED).test_client()
+    first = limited_app().test_client()
     for n in range(3):
         assert attempt_login(first, f"someone{n}@example.com").status_code == 401
     assert redis_db.keys("LIMITS:LIMITER/*/10.0.0.1/users.login/*")
-    second = make_app(**LIMITED).test_client()
+    second = limited_app().test_client()
     assert_rate_limited(attempt_login(second, "someone9@example.com"))
 
 
-def test_rate_limits_off_means_no_429(make_app: Callable[..., Flask]) -> None:
-    client = make_app(**(LIMITED | {"RATELIMIT_ENABLED": False})).test_client()
+def test_login_stays_limited_per_process_while_redis_is_down(limited_app: Callable[..., Flask]) -> None:
+    """No 500 and no free-for-all: the limiter falls back to counting in this process."""
+    client = limited_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0").test_client()
+    for n in range(3):
+        assert attempt_login(client, f"down{n}@example.com").status_code == 401
+    assert_rate_limited(attempt_login(client, "down9@example.com"))
+
+
+def test_rate_limits_off_means_no_429(limited_app: Callable[..., Flask]) -> None:
+    client = limited_app(RATELIMIT_ENABLED=False).test_client()
     for n in range(5):
         assert attempt_login(client, f"free{n}@example.com").status_code == 401
