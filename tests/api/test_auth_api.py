@@ -415,6 +415,13 @@ def test_expired_token_is_401(app: Flask, client: FlaskClient, live_token: str) 
     assert_problem(client.get("/api/users/me", headers=bearer(expired)), 401, "token_expired")
 
 
+def test_token_without_a_login_session_is_401(app: Flask, client: FlaskClient, live_token: str) -> None:
+    """A correctly signed token that names no session (not one we mint) is not accepted."""
+    with app.app_context():
+        sessionless = create_access_token(identity=claims_of(live_token)["sub"])
+    assert_problem(client.get("/api/users/me", headers=bearer(sessionless)), 401, "token_revoked")
+
+
 def test_missing_token_is_401(client: FlaskClient) -> None:
     response = client.get("/api/users/me")
     assert_problem(response, 401, "missing_token")
