@@ -66,7 +66,7 @@ class UserAdminPatch(InSchema):
 
 
 class UserQuery(PageQuery):
-    q = Str(validate=validate.Length(1, 100), metadata={"description": "Part of the email or name"})
+    q = Str(validate=validate.Length(max=100), metadata={"description": "Part of the email or name (empty: all)"})
     role = fields.String(validate=validate.OneOf(ROLES))
     is_active = fields.Boolean()
 

@@ -51,6 +51,13 @@ def test_admin_searches_users_by_email_or_name_case_insensitively(
     assert [item["id"] for item in response.get_json()["items"]] == [by_email.id, by_name.id]
 
 
+def test_an_empty_search_lists_everyone(
+    client: FlaskClient, db_session: Session, auth_headers: Headers, admin: User
+) -> None:
+    make_user(db_session)
+    assert client.get("/api/users?q=", headers=auth_headers(admin)).get_json()["total"] == 2
+
+
 def test_search_treats_like_wildcards_literally(
     client: FlaskClient, db_session: Session, auth_headers: Headers, admin: User
 ) -> None:
