@@ -102,13 +102,15 @@ def auth_headers(app: Flask, db_session: Session) -> Callable[[User], dict[str, 
     return headers
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def rate_limits_as_configured(app: Flask) -> Iterator[None]:
-    """Rate limits off, as the testing config says, before and after every test.
+    """Rate limits as the testing config says (off), before and after the test.
 
-    Flask-Limiter's `limiter` is one object for every app: the last `init_app` with limits on
-    switches them on for all apps (and sets the storage). A test that builds a rate-limited app
-    must not leave limits on for the tests after it.
+    Flask-Limiter's `limiter` is one object for every app in the process: the last `init_app` with
+    limits on switches them on for all apps (and sets the storage), so an app built by an earlier
+    test (e.g. the embedded one) could rate-limit this test's requests, and a test that builds a
+    rate-limited app must not leave limits on for the tests after it. Use it with
+    `pytestmark = pytest.mark.usefixtures("rate_limits_as_configured")`.
     """
     from app.extensions import limiter
 

@@ -16,7 +16,7 @@ from app.schemas.delivery_address import ISO_COUNTRY_CODES
 from tests.api.test_auth_api import assert_problem
 from tests.builders import keep_setup, make_address, make_user
 
-pytestmark = pytest.mark.auth
+pytestmark = [pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
 
 Headers = Callable[[User], dict[str, str]]
 ADDRESS = {

@@ -25,7 +25,7 @@ from app.models.base import utcnow
 from app.utils.passwords import PROFILES
 from tests.builders import PASSWORD, keep_setup, make_user, start_session
 
-pytestmark = pytest.mark.auth
+pytestmark = [pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
 
 PROBLEM = "application/problem+json"
 NEW_PASSWORD = "a brand new passphrase"

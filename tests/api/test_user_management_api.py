@@ -14,7 +14,7 @@ from app.models import AuthSession, User
 from tests.api.test_auth_api import assert_problem
 from tests.builders import keep_setup, make_user, start_session
 
-pytestmark = [pytest.mark.admin, pytest.mark.auth]
+pytestmark = [pytest.mark.admin, pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
 
 Headers = Callable[[User], dict[str, str]]
 

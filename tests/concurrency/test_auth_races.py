@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import User
 from tests.builders import PASSWORD, make_user, start_session
 
-pytestmark = [pytest.mark.concurrency, pytest.mark.auth]
+pytestmark = [pytest.mark.concurrency, pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
 
 
 @pytest.fixture
