@@ -98,3 +98,13 @@ def start_session(session: Session, user: User) -> TokenPair:
         refresh=tokens.refresh_token(user.id, login.id, login.refresh_jti),
         session_id=login.id,
     )
+
+
+def keep_setup(session: Session) -> None:
+    """Commit the rows built so far to the test's savepoint, so an error response keeps them.
+
+    The test client's requests reuse the test's app context, hence its Session: an error handler's
+    rollback would otherwise discard the rows the test built before the request. The fixture's outer
+    transaction still rolls everything back when the test ends.
+    """
+    session.commit()

@@ -102,3 +102,33 @@ def auth_headers(app: Flask, db_session: Session) -> Callable[[User], dict[str, 
         return {"Authorization": f"Bearer {tokens.access}"}
 
     return headers
+
+
+@pytest.fixture
+def rate_limits_as_configured(app: Flask) -> Iterator[None]:
+    """Rate limits as the testing config says (off), before and after the test.
+
+    Flask-Limiter's `limiter` is one object for every app in the process: the last `init_app` with
+    limits on switches them on for all apps (and sets the storage), so an app built by an earlier
+    test (e.g. the embedded one) could rate-limit this test's requests, and a test that builds a
+    rate-limited app must not leave limits on for the tests after it. Use it with
+    `pytestmark = pytest.mark.usefixtures("rate_limits_as_configured")`.
+    """
+    from app.extensions import limiter
+
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
+    yield
+    limiter.enabled = app.config["RATELIMIT_ENABLED"]
+
+
+@pytest.fixture
+def share_test_transaction(db_session: Session, monkeypatch: pytest.MonkeyPatch) -> Callable[[Flask], Flask]:
+    """Bind another app (from `make_app`) to this test's connection and outer transaction."""
+    connection = db.engines[None]
+
+    def bind(other: Flask) -> Flask:
+        with other.app_context():
+            monkeypatch.setitem(db.engines, None, connection)
+        return other
+
+    return bind

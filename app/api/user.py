@@ -2,7 +2,34 @@
 
 from __future__ import annotations
 
+import unicodedata
+from typing import Any
+
+from flask import current_app, request
+from flask_jwt_extended import current_user, get_jwt
+from flask_limiter.util import get_remote_address
+
 from app.api.spec import Blueprint
+from app.extensions import limiter
+from app.models import DeliveryAddress, User
+from app.schemas.delivery_address import DeliveryAddressIn, DeliveryAddressOut, DeliveryAddressPatch
+from app.schemas.user import (
+    LoginIn,
+    LoginOut,
+    ProfilePatch,
+    RegisterIn,
+    TokenPairOut,
+    UserAdminPatch,
+    UserOut,
+    UserPage,
+    UserQuery,
+)
+from app.security.decorators import refresh_token_required
+from app.security.rbac import ADMIN, ANY_USER
+from app.services.auth_service import AuthService, Login, TokenPair
+from app.services.delivery_address_service import DeliveryAddressService
+from app.services.user_service import UserService
+from app.utils.pagination import Page
 
 bp = Blueprint(
     "users",
@@ -10,3 +37,192 @@ bp = Blueprint(
     url_prefix="/api/users",
     description="Users, authentication, profiles and delivery addresses",
 )
+
+
+def login_account_key() -> str:
+    """The rate-limit key for one account: the normalised email of the login attempt."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str):
+        return "account:" + get_remote_address()
+    return "account:" + unicodedata.normalize("NFKC", email).strip().lower()
+
+
+login_per_ip = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=get_remote_address)
+login_per_account = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=login_account_key)
+register_per_ip = limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], key_func=get_remote_address)
+
+
+# Token responses must not be kept by browsers or proxies (RFC 6749 section 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _session_id() -> str:
+    return str(get_jwt()["sid"])
+
+
+# Registration and login
+
+
+@bp.post("/register")
+@register_per_ip
+@bp.arguments(RegisterIn)
+@bp.response(201, UserOut)
+@bp.errors(409, 422, 429)
+def register(data: dict[str, Any]) -> User:
+    """Create a customer account (the role is always customer)."""
+    return UserService().register(**data)
+
+
+@bp.post("/login")
+@login_per_ip
+@login_per_account
+@bp.arguments(LoginIn)
+@bp.response(200, LoginOut)
+@bp.errors(401, 422, 429)
+def login(data: dict[str, Any]) -> tuple[Login, dict[str, str]]:
+    """Exchange email and password for an access and a refresh token.
+
+    A wrong email and a wrong password get the same 401. Limited per client address and per account.
+    """
+    return AuthService().login(**data), NO_STORE
+
+
+@bp.post("/refresh")
+@refresh_token_required
+@bp.doc(security=[{"bearerAuth": []}])
+@bp.response(200, TokenPairOut)
+@bp.errors(401)
+def refresh_tokens() -> tuple[TokenPair, dict[str, str]]:
+    """Send the refresh token as the Bearer token: get a new pair; the one used is spent.
+
+    Presenting a spent refresh token again revokes the whole login.
+    """
+    claims = get_jwt()
+    pair = AuthService().refresh(user_id=current_user.id, session_id=str(claims["sid"]), jti=str(claims["jti"]))
+    return pair, NO_STORE
+
+
+@bp.post("/logout")
+@bp.auth(*ANY_USER)
+@bp.response(204)
+def logout() -> None:
+    """Revoke this login: its access and refresh tokens stop working, on every server."""
+    AuthService().logout(session_id=_session_id())
+
+
+# Own profile
+
+
+@bp.get("/me")
+@bp.auth(*ANY_USER)
+@bp.response(200, UserOut)
+def get_profile() -> User:
+    """Your own profile."""
+    return UserService().get(user_id=current_user.id)
+
+
+@bp.patch("/me")
+@bp.auth(*ANY_USER)
+@bp.arguments(ProfilePatch)
+@bp.response(200, UserOut)
+@bp.errors(409, 422)
+def update_profile(data: dict[str, Any]) -> User:
+    """Change your name, email or password. Email and password need current_password.
+
+    A new password signs out every other login of yours (this one stays).
+    """
+    return UserService().update_profile(user_id=current_user.id, session_id=_session_id(), **data)
+
+
+# Own delivery addresses
+
+
+@bp.get("/me/addresses")
+@bp.auth(*ANY_USER)
+@bp.response(200, DeliveryAddressOut(many=True))
+def list_addresses() -> list[DeliveryAddress]:
+    """Your delivery addresses, the default first."""
+    return DeliveryAddressService().list_addresses(user_id=current_user.id)
+
+
+@bp.post("/me/addresses")
+@bp.auth(*ANY_USER)
+@bp.arguments(DeliveryAddressIn)
+@bp.response(201, DeliveryAddressOut)
+@bp.errors(409, 422)
+def create_address(data: dict[str, Any]) -> DeliveryAddress:
+    """Add an address; your first one becomes the default, is_default=true moves the default."""
+    return DeliveryAddressService().add_address(user_id=current_user.id, **data)
+
+
+@bp.get("/me/addresses/<id:address_id>")
+@bp.auth(*ANY_USER)
+@bp.response(200, DeliveryAddressOut)
+@bp.errors(404)
+def get_address(address_id: int) -> DeliveryAddress:
+    """One of your addresses (another user's is a 404)."""
+    return DeliveryAddressService().get_address(user_id=current_user.id, address_id=address_id)
+
+
+@bp.patch("/me/addresses/<id:address_id>")
+@bp.auth(*ANY_USER)
+@bp.arguments(DeliveryAddressPatch)
+@bp.response(200, DeliveryAddressOut)
+@bp.errors(404, 409, 422)
+def update_address(data: dict[str, Any], address_id: int) -> DeliveryAddress:
+    """Change one of your addresses."""
+    return DeliveryAddressService().update_address(user_id=current_user.id, address_id=address_id, **data)
+
+
+@bp.delete("/me/addresses/<id:address_id>")
+@bp.auth(*ANY_USER)
+@bp.response(204)
+@bp.errors(404)
+def delete_address(address_id: int) -> None:
+    """Delete one of your addresses; past sales keep their copy of it."""
+    DeliveryAddressService().delete_address(user_id=current_user.id, address_id=address_id)
+
+
+# Admin: users
+
+
+@bp.get("")
+@bp.auth(ADMIN)
+@bp.arguments(UserQuery, location="query")
+@bp.response(200, UserPage)
+@bp.errors(422)
+def list_users(query: dict[str, Any]) -> Page[User]:
+    """All users, by id; search with q (email or name), filter by role and is_active."""
+    return UserService().list_users(**query)
+
+
+@bp.get("/<id:user_id>")
+@bp.auth(ADMIN)
+@bp.response(200, UserOut)
+@bp.errors(404)
+def get_user(user_id: int) -> User:
+    """One user."""
+    return UserService().get(user_id=user_id)
+
+
+@bp.patch("/<id:user_id>")
+@bp.auth(ADMIN)
+@bp.arguments(UserAdminPatch)
+@bp.response(200, UserOut)
+@bp.errors(404, 409, 422)
+def update_user(data: dict[str, Any], user_id: int) -> User:
+    """Change a user's role, active flag or name; effective on their next request.
+
+    The last active admin cannot be demoted or deactivated (409 last_admin).
+    """
+    return UserService().admin_update(user_id=user_id, **data)
+
+
+@bp.delete("/<id:user_id>")
+@bp.auth(ADMIN)
+@bp.response(204)
+@bp.errors(404, 409)
+def deactivate_user(user_id: int) -> None:
+    """Deactivate a user (their history is kept); their tokens stop working at once."""
+    UserService().deactivate(user_id=user_id)

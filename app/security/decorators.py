@@ -31,3 +31,14 @@ def roles_required(*roles: str) -> Callable[[F], F]:
         return cast(F, wrapper)
 
     return decorator
+
+
+def refresh_token_required(view: F) -> F:
+    """A valid refresh token (of a live session and an active user); access tokens get 401."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        verify_jwt_in_request(refresh=True)
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)

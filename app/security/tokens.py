@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    access: timedelta
+    refresh: timedelta
+
+
+def lifetimes() -> Lifetimes:
+    """The configured token lifetimes (JWT_ACCESS_TOKEN_MINUTES, JWT_REFRESH_TOKEN_DAYS)."""
+    config = current_app.config
+    return Lifetimes(access=config["JWT_ACCESS_TOKEN_EXPIRES"], refresh=config["JWT_REFRESH_TOKEN_EXPIRES"])
 
 
 def access_token(user_id: int, session_id: str, *, fresh: bool = False) -> str:

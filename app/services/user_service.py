@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import User
+from app.models.base import utcnow
 from app.repos.user_repo import UserRepo
 from app.security.rbac import ADMIN, CUSTOMER
 from app.services.constraints import translate_constraints
-from app.utils.exceptions import Conflict
+from app.utils.exceptions import Conflict, InvalidInput, NotFound
+from app.utils.pagination import Page
 from app.utils.passwords import Passwords, current_passwords
 
 
@@ -18,22 +23,113 @@ class DuplicateEmail(Conflict):
     title = "Email already registered"
 
 
+class LastAdmin(Conflict):
+    code = "last_admin"
+    title = "Last active admin"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    title = "User not found"
+
+
+def _email_taken() -> DuplicateEmail:
+    return DuplicateEmail("An account with this email already exists.")
+
+
 class UserService:
-    def __init__(self, session: Session | None = None, passwords: Passwords | None = None) -> None:
+    def __init__(
+        self,
+        session: Session | None = None,
+        passwords: Passwords | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.session = session or db.session()
         self.users = UserRepo(self.session)
         self.passwords = passwords or current_passwords()
+        self.clock = clock
 
     def register(self, *, email: str, password: str, name: str) -> User:
         """Create a customer account. Raises DuplicateEmail."""
         user = User(email=email, name=name, password_hash=self.passwords.hash(password), role=CUSTOMER)
         self.users.add(user)
-        with translate_constraints(
-            self.session,
-            {"uq_users_email": lambda: DuplicateEmail("An account with this email already exists.")},
-        ):
+        with translate_constraints(self.session, {"uq_users_email": _email_taken}):
             self.session.commit()
         return user
+
+    def get(self, *, user_id: int) -> User:
+        """One user. Raises UserNotFound."""
+        user = self.users.get(user_id)
+        if user is None:
+            raise UserNotFound("No user with this id.")
+        return user
+
+    def update_profile(
+        self,
+        *,
+        user_id: int,
+        session_id: str,
+        name: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
+        current_password: str | None = None,
+    ) -> User:
+        """Change your own name, email or password (None: unchanged).
+
+        Email and password changes need the current password (InvalidInput otherwise). A new
+        password revokes every other login of the user; this one (`session_id`) stays.
+        Raises DuplicateEmail.
+        """
+        user = self.get(user_id=user_id)
+        if (email is not None or password is not None) and not (
+            current_password is not None and self.passwords.verify(user.password_hash, current_password)
+        ):
+            raise InvalidInput({"current_password": ["Does not match your current password."]})
+        if name is not None:
+            user.name = name
+        if email is not None:
+            user.email = email
+        if password is not None:
+            user.password_hash = self.passwords.hash(password)
+            self.users.revoke_sessions(user.id, self.clock(), keep=session_id)
+        with translate_constraints(self.session, {"uq_users_email": _email_taken}):
+            self.session.commit()
+        return user
+
+    def list_users(
+        self, *, page: int, per_page: int, q: str | None = None, role: str | None = None, is_active: bool | None = None
+    ) -> Page[User]:
+        return self.users.list_page(page=page, per_page=per_page, q=q, role=role, is_active=is_active)
+
+    def admin_update(
+        self, *, user_id: int, role: str | None = None, is_active: bool | None = None, name: str | None = None
+    ) -> User:
+        """An admin changes a user's role, active flag or name (None: unchanged).
+
+        Effective on the user's next request (the role and flag are read per request). Deactivating
+        also revokes every login, so reactivating later does not bring old tokens back.
+        Raises UserNotFound, LastAdmin (demoting or deactivating the last active admin).
+        """
+        user = self.get(user_id=user_id)
+        if (role is not None and role != ADMIN) or is_active is False:
+            admins = self.users.lock_active_admins()
+            self.session.refresh(user)  # the row as it is now that the admins are locked
+            if user.id in admins and len(admins) == 1:
+                raise LastAdmin("The last active admin cannot be demoted or deactivated.")
+        if role is not None:
+            user.role = role
+        if name is not None:
+            user.name = name
+        if is_active is not None:
+            if user.is_active and not is_active:
+                self.users.revoke_sessions(user.id, self.clock())
+            user.is_active = is_active
+        self.session.commit()
+        return user
+
+    def deactivate(self, *, user_id: int) -> None:
+        """DELETE /users/{id}: the account is deactivated; its sales and history are kept."""
+        self.admin_update(user_id=user_id, is_active=False)
 
     def ensure_admin(self, *, email: str, password: str, name: str = "Administrator") -> tuple[User, bool]:
         """Make `email` an active admin with this password; returns (user, created)."""

@@ -1,0 +1,51 @@
+"""Data access for delivery addresses, always scoped to their owner."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session
+
+from app.models import DeliveryAddress
+
+
+class DeliveryAddressRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def list_for_user(self, user_id: int) -> list[DeliveryAddress]:
+        """The user's addresses: the default first, then oldest first."""
+        return list(
+            self.session.scalars(
+                select(DeliveryAddress)
+                .where(DeliveryAddress.user_id == user_id)
+                .order_by(DeliveryAddress.is_default.desc(), DeliveryAddress.id)
+            )
+        )
+
+    def get_owned(self, user_id: int, address_id: int) -> DeliveryAddress | None:
+        """The address if it exists and belongs to `user_id`; None otherwise (the two are not told apart)."""
+        return self.session.scalars(
+            select(DeliveryAddress).where(DeliveryAddress.id == address_id, DeliveryAddress.user_id == user_id)
+        ).one_or_none()
+
+    def has_default(self, user_id: int) -> bool:
+        return bool(
+            self.session.scalar(
+                select(exists().where(DeliveryAddress.user_id == user_id, DeliveryAddress.is_default.is_(True)))
+            )
+        )
+
+    def clear_default(self, user_id: int, *, keep: int | None = None) -> None:
+        """Unset the user's default address (other than `keep`), before another one becomes default."""
+        statement = update(DeliveryAddress).where(
+            DeliveryAddress.user_id == user_id, DeliveryAddress.is_default.is_(True)
+        )
+        if keep is not None:
+            statement = statement.where(DeliveryAddress.id != keep)
+        self.session.execute(statement.values(is_default=False))
+
+    def add(self, address: DeliveryAddress) -> None:
+        self.session.add(address)
+
+    def delete(self, address: DeliveryAddress) -> None:
+        self.session.delete(address)
