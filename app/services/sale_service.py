@@ -342,7 +342,7 @@ class SaleService:
             raise SaleNotFound(f"Sale {sale_id} not found.")
         current = sale.status
         if status not in TRANSITIONS[current]:
-            raise InvalidTransition(f"A {current} sale cannot become {status}.", status=current)
+            raise InvalidTransition(f"A {current} sale cannot become {status}.", current_status=current)
         if status == "cancelled":
             return self._cancel(sale, ("pending", "paid"))
         if not self.sales.set_status(sale.id, status, from_statuses=(current,)):
@@ -357,7 +357,7 @@ class SaleService:
         if not self.sales.set_status(sale.id, "cancelled", from_statuses=allowed):
             self.session.rollback()
             current = self._reload(sale).status
-            raise InvalidTransition(f"A {current} sale cannot be cancelled here.", status=current)
+            raise InvalidTransition(f"A {current} sale cannot be cancelled here.", current_status=current)
         quantities = self.sales.line_quantities(sale.id)
         self.stock.lock_products(list(quantities))  # id order, as checkout takes them
         self.stock.restock(quantities)
