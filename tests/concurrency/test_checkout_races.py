@@ -1,0 +1,267 @@
+"""Checkout, idempotency, cancellation and invoice numbering under real concurrent clients.
+
+These tests commit for real: each builds its data with its own app (its own engine and pool, not
+the rolled-back `db_session`), releases its threads together with a Barrier, and truncates every
+table it touched afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+
+from app import config as app_config
+from app.extensions import db
+from app.models import Cart, CartProduct, IdempotencyKey, Invoice, InvoiceCounter, Product, Sale, SaleProduct, User
+from app.repos.cart_repo import CartRepo
+from tests.builders import make_address, make_cart, make_product, make_user, start_session
+
+pytestmark = [pytest.mark.concurrency, pytest.mark.sales]
+
+TABLES = (
+    "idempotency_keys, invoices, invoice_counters, sale_products, sales, cart_products, carts, "
+    "delivery_addresses, auth_sessions, products, users"
+)
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def race_app(app: Flask, make_app: Callable[..., Flask]) -> Flask:
+    """An app with its own engine, with a pool large enough for every thread at once."""
+    options = dict(app_config.TestingConfig().SQLALCHEMY_ENGINE_OPTIONS)
+    options.update(pool_size=30, max_overflow=10)
+    return make_app(SQLALCHEMY_ENGINE_OPTIONS=options)
+
+
+@pytest.fixture(autouse=True)
+def truncate_after(race_app: Flask) -> Iterator[None]:
+    yield
+    with race_app.app_context():
+        db.session.remove()
+        with db.engines[None].begin() as connection:
+            connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+
+
+def committed(race_app: Flask, build: Callable[[], Any]) -> Any:
+    """Run `build` with the race app's session and commit what it made."""
+    with race_app.app_context():
+        result = build()
+        db.session.commit()
+        return result
+
+
+def headers_for(user: User) -> dict[str, str]:
+    return {"Authorization": f"Bearer {start_session(db.session(), user).access}"}
+
+
+def run_together(race_app: Flask, calls: list[Callable[[Any], Any]]) -> list[Reply]:
+    """Run every call in its own thread with its own test client, all released at once."""
+    barrier = threading.Barrier(len(calls))
+    replies: list[Reply | None] = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def worker(index: int, call: Callable[[Any], Any]) -> None:
+        client = race_app.test_client()
+        try:
+            barrier.wait(timeout=30)
+            response = call(client)
+            replies[index] = Reply(response.status_code, response.get_json(silent=True), dict(response.headers))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert all(reply is not None for reply in replies)
+    return [reply for reply in replies if reply is not None]
+
+
+def post_checkout(headers: dict[str, str], address_id: int, **body: Any) -> Callable[[Any], Any]:
+    return lambda client: client.post(
+        "/api/sales/checkout", json={"delivery_address_id": address_id, **body}, headers=headers
+    )
+
+
+def read(race_app: Flask, query: Any) -> Any:
+    with race_app.app_context():
+        try:
+            return db.session.execute(query).all()
+        finally:
+            db.session.remove()
+
+
+def buyers(race_app: Flask, count: int, carts: Callable[[int], dict[Product, int]]) -> list[tuple[dict[str, str], int]]:
+    """`count` customers, each with an address and the cart `carts(i)`; returns (headers, address id)."""
+
+    def build() -> list[tuple[dict[str, str], int]]:
+        made = []
+        for i in range(count):
+            user = make_user(db.session())
+            address = make_address(db.session(), user)
+            make_cart(db.session(), user, carts(i))
+            made.append((headers_for(user), address.id))
+        return made
+
+    return committed(race_app, build)  # type: ignore[no-any-return]
+
+
+def test_25_buyers_racing_for_the_last_5_units_make_exactly_5_sales(race_app: Flask) -> None:
+    product = committed(race_app, lambda: make_product(db.session(), stock=5))
+    people = buyers(race_app, 25, lambda _i: {product: 1})
+
+    replies = run_together(race_app, [post_checkout(h, a) for h, a in people])
+
+    statuses = sorted(r.status for r in replies)
+    assert statuses.count(201) == 5
+    assert statuses.count(409) == 20
+    assert all(r.body["code"] == "insufficient_stock" for r in replies if r.status == 409)
+    assert not [r for r in replies if r.status >= 500]
+    [(stock,)] = read(race_app, select(Product.stock).where(Product.id == product.id))
+    [(sold,)] = read(race_app, select(func.coalesce(func.sum(SaleProduct.quantity), 0)))
+    assert stock == 0
+    assert 5 - stock == sold == 5
+    [(sales,)] = read(race_app, select(func.count(Sale.id)))
+    assert sales == 5
+
+
+def test_random_quantities_never_oversell_and_conserve_stock(race_app: Flask) -> None:
+    products = committed(race_app, lambda: [make_product(db.session(), stock=10) for _ in range(3)])
+    quantities = itertools.cycle([1, 2, 3, 4])
+    people = buyers(
+        race_app, 20, lambda i: {products[i % 3]: next(quantities), products[(i + 1) % 3]: next(quantities)}
+    )
+
+    replies = run_together(race_app, [post_checkout(h, a) for h, a in people])
+
+    assert {r.status for r in replies} <= {201, 409}
+    ids = [p.id for p in products]
+    stock = dict(read(race_app, select(Product.id, Product.stock).where(Product.id.in_(ids))))
+    sold = dict(
+        read(race_app, select(SaleProduct.product_id, func.sum(SaleProduct.quantity)).group_by(SaleProduct.product_id))
+    )
+    for pid in ids:
+        assert stock[pid] >= 0
+        assert 10 - stock[pid] == sold.get(pid, 0)
+
+
+def test_8_concurrent_requests_with_one_idempotency_key_make_one_sale(race_app: Flask) -> None:
+    product = committed(race_app, lambda: make_product(db.session(), stock=100))
+    [(headers, address_id)] = buyers(race_app, 1, lambda _i: {product: 2})
+    keyed = {**headers, "Idempotency-Key": "one-purchase"}
+
+    replies = run_together(race_app, [post_checkout(keyed, address_id) for _ in range(8)])
+
+    assert [r.status for r in replies] == [201] * 8
+    assert len({r.body["id"] for r in replies}) == 1
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in replies) == 7
+    [(sales,)] = read(race_app, select(func.count(Sale.id)))
+    [(stock,)] = read(race_app, select(Product.stock).where(Product.id == product.id))
+    [(keys,)] = read(race_app, select(func.count(IdempotencyKey.id)))
+    assert (sales, stock, keys) == (1, 98, 1)
+
+
+def test_crossed_carts_never_deadlock(race_app: Flask) -> None:
+    a, b = committed(race_app, lambda: [make_product(db.session(), stock=100) for _ in range(2)])
+    # Half the carts add A then B, half B then A (insertion order is what a naive checkout would follow).
+    people = buyers(race_app, 20, lambda i: {a: 1, b: 1} if i % 2 else {b: 1, a: 1})
+
+    replies = run_together(race_app, [post_checkout(h, addr) for h, addr in people])
+
+    assert [r.status for r in replies] == [201] * 20
+    stock = dict(read(race_app, select(Product.id, Product.stock).where(Product.id.in_([a.id, b.id]))))
+    assert stock == {a.id: 80, b.id: 80}
+
+
+def test_two_concurrent_cancels_restock_once(race_app: Flask) -> None:
+    product = committed(race_app, lambda: make_product(db.session(), stock=10))
+    [(headers, address_id)] = buyers(race_app, 1, lambda _i: {product: 4})
+    sale_id = (
+        race_app.test_client()
+        .post("/api/sales/checkout", json={"delivery_address_id": address_id}, headers=headers)
+        .get_json()["id"]
+    )
+    admin = committed(race_app, lambda: headers_for(make_user(db.session(), role="admin")))
+
+    cancel = [
+        lambda client: client.post(f"/api/sales/{sale_id}/cancel", headers=headers),
+        lambda client: client.post(f"/api/sales/{sale_id}/cancel", headers=admin),
+        lambda client: client.patch(f"/api/sales/admin/sales/{sale_id}", json={"status": "cancelled"}, headers=admin),
+    ]
+    replies = run_together(race_app, cancel)
+
+    assert sorted(r.status for r in replies) == [200, 409, 409]
+    assert all(r.body["code"] == "invalid_transition" for r in replies if r.status == 409)
+    [(stock,)] = read(race_app, select(Product.stock).where(Product.id == product.id))
+    assert stock == 10
+
+
+def test_invoice_numbers_stay_gap_free_when_checkouts_fail_after_taking_one(
+    race_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    product = committed(race_app, lambda: make_product(db.session(), stock=100))
+    people = buyers(race_app, 15, lambda _i: {product: 1})
+    calls = itertools.count()
+    lock = threading.Lock()
+    clear = CartRepo.clear
+
+    def failing_clear(self: CartRepo, user_id: int) -> None:
+        # Runs after the invoice number was taken: every third checkout dies here and rolls back.
+        with lock:
+            n = next(calls)
+        if n % 3 == 0:
+            raise RuntimeError("injected failure after the invoice number was taken")
+        clear(self, user_id)
+
+    monkeypatch.setattr(CartRepo, "clear", failing_clear)
+
+    replies = run_together(race_app, [post_checkout(h, a) for h, a in people])
+
+    committed_count = sum(r.status == 201 for r in replies)
+    assert committed_count == 10
+    assert sum(r.status == 500 for r in replies) == 5
+    numbers = sorted(int(n.rsplit("-", 1)[1]) for (n,) in read(race_app, select(Invoice.number)))
+    assert numbers == list(range(1, committed_count + 1))
+    [(last,)] = read(race_app, select(InvoiceCounter.last_number))
+    assert last == committed_count
+    [(stock,)] = read(race_app, select(Product.stock).where(Product.id == product.id))
+    assert stock == 100 - committed_count
+
+
+def test_concurrent_first_adds_create_one_cart(race_app: Flask) -> None:
+    products = committed(race_app, lambda: [make_product(db.session(), stock=5) for _ in range(8)])
+    user_id, headers = committed(race_app, lambda: (lambda u: (u.id, headers_for(u)))(make_user(db.session())))
+
+    replies = run_together(
+        race_app,
+        [
+            (
+                lambda pid: (
+                    lambda client: client.post(
+                        "/api/sales/cart/items", json={"product_id": pid, "quantity": 1}, headers=headers
+                    )
+                )
+            )(p.id)
+            for p in products
+        ],
+    )
+
+    assert [r.status for r in replies] == [201] * 8
+    [(carts,)] = read(race_app, select(func.count(Cart.id)).where(Cart.user_id == user_id))
+    [(lines,)] = read(race_app, select(func.count()).select_from(CartProduct))
+    assert (carts, lines) == (1, 8)
