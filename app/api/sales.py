@@ -121,7 +121,11 @@ def empty_cart() -> ResponseReturnValue:
 @bp.post("/checkout")
 @bp.auth("customer", "admin")
 @bp.arguments(CheckoutIn)
-@bp.response(201, SaleOut)
+@bp.response(
+    201,
+    SaleOut,
+    headers={"Idempotent-Replayed": {"description": "`true` when this is a stored result replayed for a retried key"}},
+)
 @bp.errors(400, 404, 409, 422)
 @bp.doc(parameters=[IDEMPOTENCY_HEADER])
 def checkout(data: dict[str, Any]) -> Dumped:
@@ -192,6 +196,14 @@ def get_invoice(sale_id: int) -> Dumped:
     description="A page of sales; with `analytics=true`, the SalesAnalytics document instead.",
 )
 @bp.errors(422)
+@bp.doc(
+    responses={
+        "200": {
+            "description": "A page of sales; with `analytics=true`, the SalesAnalytics document instead.",
+            "content": {"application/json": {"schema": {"oneOf": [SalePage, SalesAnalyticsOut]}}},
+        },
+    }
+)
 def list_all_sales(query: dict[str, Any]) -> ResponseReturnValue:
     """All sales, filtered and paginated, or their analytics (cached, fresh after every sale write)."""
     ttl = current_app.config["ADMIN_SALES_TTL"]

@@ -649,3 +649,23 @@ def test_admin_list_is_served_from_the_cache(client: FlaskClient, db_session: Se
     client.get("/api/sales/admin/sales?analytics=true", headers=admin)
     db_session.execute(Sale.__table__.update().where(Sale.id == sale["id"]).values(total=Decimal("1.00")))
     assert client.get("/api/sales/admin/sales?analytics=true", headers=admin).get_json()["revenue_total"] == "5.00"
+
+
+def test_openapi_documents_every_sales_endpoint_with_its_errors(client: FlaskClient) -> None:
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    operations = {
+        (method, path): op
+        for path, ops in paths.items()
+        if path.startswith("/api/sales")
+        for method, op in ops.items()
+        if method != "parameters"
+    }
+    assert len(operations) == 13
+    for op in operations.values():
+        assert op["summary"]
+        assert {"401", "403"} <= op["responses"].keys()
+    checkout_doc = operations[("post", "/api/sales/checkout")]
+    assert {"201", "400", "404", "409", "422"} <= checkout_doc["responses"].keys()
+    assert any(p["name"] == "Idempotency-Key" for p in checkout_doc["parameters"])
+    admin_list = operations[("get", "/api/sales/admin/sales")]["responses"]["200"]
+    assert len(admin_list["content"]["application/json"]["schema"]["oneOf"]) == 2
