@@ -26,7 +26,8 @@ class InsufficientStock(Conflict):
         """`shortages`: (product_id, requested, available) for each product short."""
         products = [{"product_id": p, "requested": r, "available": a} for p, r, a in shortages]
         names = ", ".join(str(p["product_id"]) for p in products)
-        super().__init__(f"Not enough stock for product(s) {names}.", products=products)
+        detail = f"Not enough stock for product(s) {names}." if products else "Not enough stock."
+        super().__init__(detail, products=products)
 
 
 class ProductNotFound(NotFound):
