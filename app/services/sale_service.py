@@ -194,7 +194,9 @@ class SaleService:
         if short:
             self.session.rollback()
             raise InsufficientStock(short)
-        self.stock.take_stock(wanted)
+        # CHECK (stock >= 0) is the backstop should a lock ever be missing (e.g. on SQLite).
+        with translate_constraints(self.session, {"ck_products_stock_non_negative": lambda: InsufficientStock([])}):
+            self.stock.take_stock(wanted)
 
         sale_lines = [
             SaleProduct(
@@ -225,11 +227,7 @@ class SaleService:
             lines=sale_lines,
         )
         self.sales.add(sale)
-        with translate_constraints(
-            self.session,
-            {"ck_products_stock_non_negative": lambda: InsufficientStock([])},
-        ):
-            self.session.flush()  # one INSERT for the sale, one executemany for its lines
+        self.session.flush()  # one INSERT for the sale, one executemany for its lines
 
         # The invoice number last, so the counter row stays locked only until the commit below.
         number = self.invoices.next_number(now.year)
@@ -259,8 +257,7 @@ class SaleService:
         self.carts.clear(user.id)
         if idempotency_key is not None:
             self.sales.attach_sale_to_key(user.id, idempotency_key, sale.id)
-        with translate_constraints(self.session, {}):
-            self.session.commit()
+        self.session.commit()
         keys.bump(keys.cart_family(user.id), keys.ADMIN_SALES)
         return CheckoutResult(sale=sale, replayed=False)
 
