@@ -67,6 +67,10 @@ def headers_for(user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {start_session(db.session(), user).access}"}
 
 
+def customer(user: User) -> tuple[int, dict[str, str]]:
+    return user.id, headers_for(user)
+
+
 def run_together(race_app: Flask, calls: list[Callable[[Any], Any]]) -> list[Reply]:
     """Run every call in its own thread with its own test client, all released at once."""
     barrier = threading.Barrier(len(calls))
@@ -95,6 +99,16 @@ def run_together(race_app: Flask, calls: list[Callable[[Any], Any]]) -> list[Rep
 def post_checkout(headers: dict[str, str], address_id: int, **body: Any) -> Callable[[Any], Any]:
     return lambda client: client.post(
         "/api/sales/checkout", json={"delivery_address_id": address_id, **body}, headers=headers
+    )
+
+
+def post_cancel(headers: dict[str, str], sale_id: int) -> Callable[[Any], Any]:
+    return lambda client: client.post(f"/api/sales/{sale_id}/cancel", headers=headers)
+
+
+def post_cart_item(headers: dict[str, str], product_id: int, quantity: int) -> Callable[[Any], Any]:
+    return lambda client: client.post(
+        "/api/sales/cart/items", json={"product_id": product_id, "quantity": quantity}, headers=headers
     )
 
 
@@ -245,23 +259,40 @@ def test_invoice_numbers_stay_gap_free_when_checkouts_fail_after_taking_one(
 
 def test_concurrent_first_adds_create_one_cart(race_app: Flask) -> None:
     products = committed(race_app, lambda: [make_product(db.session(), stock=5) for _ in range(8)])
-    user_id, headers = committed(race_app, lambda: (lambda u: (u.id, headers_for(u)))(make_user(db.session())))
+    user_id, headers = committed(race_app, lambda: customer(make_user(db.session())))
 
-    replies = run_together(
-        race_app,
-        [
-            (
-                lambda pid: (
-                    lambda client: client.post(
-                        "/api/sales/cart/items", json={"product_id": pid, "quantity": 1}, headers=headers
-                    )
-                )
-            )(p.id)
-            for p in products
-        ],
-    )
+    replies = run_together(race_app, [post_cart_item(headers, p.id, 1) for p in products])
 
     assert [r.status for r in replies] == [201] * 8
     [(carts,)] = read(race_app, select(func.count(Cart.id)).where(Cart.user_id == user_id))
     [(lines,)] = read(race_app, select(func.count()).select_from(CartProduct))
     assert (carts, lines) == (1, 8)
+
+
+def test_concurrent_adds_to_one_line_never_exceed_stock(race_app: Flask) -> None:
+    product = committed(race_app, lambda: make_product(db.session(), stock=5))
+    user_id, headers = committed(race_app, lambda: customer(make_user(db.session())))
+
+    replies = run_together(race_app, [post_cart_item(headers, product.id, 3) for _ in range(2)])
+
+    assert sorted(r.status for r in replies) == [201, 409]
+    [(quantity,)] = read(race_app, select(CartProduct.quantity).join(Cart).where(Cart.user_id == user_id))
+    assert quantity == 3
+
+
+def test_checkouts_racing_cancellations_keep_stock_conserved(race_app: Flask) -> None:
+    a, b = committed(race_app, lambda: [make_product(db.session(), stock=50) for _ in range(2)])
+    sellers = buyers(race_app, 6, lambda i: {a: 2, b: 1} if i % 2 else {b: 2, a: 1})
+    client = race_app.test_client()
+    sales = [
+        (h, client.post("/api/sales/checkout", json={"delivery_address_id": addr}, headers=h).get_json()["id"])
+        for h, addr in sellers
+    ]
+    people = buyers(race_app, 12, lambda i: {a: 1, b: 1} if i % 2 else {b: 1, a: 1})
+
+    calls = [post_cancel(h, sale_id) for h, sale_id in sales] + [post_checkout(h, addr) for h, addr in people]
+    replies = run_together(race_app, calls)
+
+    assert [r.status for r in replies] == [200] * 6 + [201] * 12
+    stock = dict(read(race_app, select(Product.id, Product.stock).where(Product.id.in_([a.id, b.id]))))
+    assert stock == {a.id: 38, b.id: 38}
