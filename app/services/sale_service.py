@@ -18,7 +18,7 @@ from app.models.base import utcnow
 from app.repos.cart_repo import CartRepo
 from app.repos.invoice_repo import InvoiceRepo
 from app.repos.sale_repo import SaleFilter, SaleRepo
-from app.repos.stock_repo import StockRepo
+from app.repos.stock_repo import StockRepo, StockRow
 from app.services.cart_service import InsufficientStock
 from app.services.constraints import translate_constraints
 from app.utils.exceptions import AppError, Conflict, NotFound
@@ -182,22 +182,7 @@ class SaleService:
             raise AddressNotFound(f"Delivery address {delivery_address_id} not found.")
 
         wanted = {line.product_id: line.quantity for line in lines}
-        locked = {row.id: row for row in self.stock.lock_products(list(wanted))}
-        unavailable = [pid for pid in wanted if pid not in locked or not locked[pid].is_active]
-        if unavailable:
-            self.session.rollback()
-            raise ProductUnavailable(
-                f"Product(s) {', '.join(map(str, unavailable))} are no longer sold; remove them from your cart.",
-                product_ids=unavailable,
-            )
-        short = [(pid, qty, locked[pid].stock) for pid, qty in wanted.items() if locked[pid].stock < qty]
-        if short:
-            self.session.rollback()
-            raise InsufficientStock(short)
-        # CHECK (stock >= 0) is the backstop should a lock ever be missing (e.g. on SQLite).
-        with translate_constraints(self.session, {"ck_products_stock_non_negative": lambda: InsufficientStock([])}):
-            self.stock.take_stock(wanted)
-
+        locked = self._take_stock(wanted)
         sale_lines = [
             SaleProduct(
                 product_id=pid,
@@ -228,18 +213,47 @@ class SaleService:
         )
         self.sales.add(sale)
         self.session.flush()  # one INSERT for the sale, one executemany for its lines
-
         # The invoice number last, so the counter row stays locked only until the commit below.
-        number = self.invoices.next_number(now.year)
+        self._issue_invoice(sale, buyer=user, shop_name=shop_name)
+        self.carts.clear(user.id)
+        if idempotency_key is not None:
+            self.sales.attach_sale_to_key(user.id, idempotency_key, sale.id)
+        self.session.commit()
+        keys.bump(keys.cart_family(user.id), keys.ADMIN_SALES)
+        return CheckoutResult(sale=sale, replayed=False)
+
+    def _take_stock(self, wanted: dict[int, int]) -> dict[int, StockRow]:
+        """Lock the products (one statement, id order), check them, decrement their stock (one statement)."""
+        locked = {row.id: row for row in self.stock.lock_products(list(wanted))}
+        unavailable = [pid for pid in wanted if pid not in locked or not locked[pid].is_active]
+        if unavailable:
+            self.session.rollback()
+            raise ProductUnavailable(
+                f"Product(s) {', '.join(map(str, unavailable))} are no longer sold; remove them from your cart.",
+                product_ids=unavailable,
+            )
+        short = [(pid, qty, locked[pid].stock) for pid, qty in wanted.items() if locked[pid].stock < qty]
+        if short:
+            self.session.rollback()
+            raise InsufficientStock(short)
+        # CHECK (stock >= 0) is the backstop should a lock ever be missing (e.g. on SQLite).
+        with translate_constraints(self.session, {"ck_products_stock_non_negative": lambda: InsufficientStock([])}):
+            self.stock.take_stock(wanted)
+        return locked
+
+    def _issue_invoice(self, sale: Sale, *, buyer: User, shop_name: str) -> None:
+        """Number the sale's invoice (gap-free: the counter update rolls back with the checkout) and add it."""
+        year = sale.created_at.year
+        number = self.invoices.next_number(year)
         sale.invoice = Invoice(
-            number=f"INV-{now.year}-{number:06d}",
-            issued_at=now,
-            currency=currency,
-            subtotal=subtotal,
-            tax=tax,
+            number=f"INV-{year}-{number:06d}",
+            issued_at=sale.created_at,
+            currency=sale.currency,
+            subtotal=sale.subtotal,
+            tax=sale.tax,
             total=sale.total,
             seller={"name": shop_name},
-            buyer={"name": user.name, "email": user.email},
+            buyer={"name": buyer.name, "email": buyer.email},
             delivery_address=sale.delivery_address,
             lines=[
                 {
@@ -250,23 +264,17 @@ class SaleService:
                     "quantity": line.quantity,
                     "line_total": str(line.line_total),
                 }
-                for line in sale_lines
+                for line in sale.lines
             ],
         )
         self.session.flush()
-        self.carts.clear(user.id)
-        if idempotency_key is not None:
-            self.sales.attach_sale_to_key(user.id, idempotency_key, sale.id)
-        self.session.commit()
-        keys.bump(keys.cart_family(user.id), keys.ADMIN_SALES)
-        return CheckoutResult(sale=sale, replayed=False)
 
     def _replay(self, user: User, key: str, fingerprint: str) -> Sale:
         stored = self.sales.find_key(user.id, key)
+        if stored is not None and stored.request_hash != fingerprint:
+            raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body.")
         if stored is None or stored.sale_id is None:
             raise RequestInProgress("A request with this Idempotency-Key is still being processed; retry shortly.")
-        if stored.request_hash != fingerprint:
-            raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body.")
         sale = self.sales.get(stored.sale_id)
         if sale is None:  # pragma: no cover - the key row cascades away with its sale
             raise RequestInProgress("The sale of this Idempotency-Key is not available.")
