@@ -669,3 +669,27 @@ def test_openapi_documents_every_sales_endpoint_with_its_errors(client: FlaskCli
     assert any(p["name"] == "Idempotency-Key" for p in checkout_doc["parameters"])
     admin_list = operations[("get", "/api/sales/admin/sales")]["responses"]["200"]
     assert len(admin_list["content"]["application/json"]["schema"]["oneOf"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/api/sales/cart"),
+        ("get", "/api/sales/cart/total"),
+        ("post", "/api/sales/cart/items"),
+        ("patch", "/api/sales/cart/items/1"),
+        ("delete", "/api/sales/cart/items/1"),
+        ("delete", "/api/sales/cart"),
+        ("post", "/api/sales/checkout"),
+        ("get", "/api/sales"),
+        ("get", "/api/sales/1"),
+        ("post", "/api/sales/1/cancel"),
+        ("get", "/api/sales/1/invoice"),
+        ("get", "/api/sales/admin/sales"),
+        ("patch", "/api/sales/admin/sales/1"),
+    ],
+)
+def test_every_sales_route_needs_a_token(client: FlaskClient, method: str, path: str) -> None:
+    response = getattr(client, method)(path)
+    assert response.status_code == 401
+    assert response.get_json()["code"] == "missing_token"
