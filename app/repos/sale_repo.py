@@ -1,0 +1,179 @@
+"""Data access for sales, their lines, idempotency keys and the sales analytics."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Date, Select, cast, func, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.models import DeliveryAddress, IdempotencyKey, Sale, SaleProduct
+from app.models.base import utcnow
+from app.repos.cart_repo import dialect_insert
+from app.utils.pagination import Page
+
+
+@dataclass(frozen=True)
+class SaleFilter:
+    """Admin list and analytics filters; `date_to` is inclusive (whole UTC days)."""
+
+    status: str | None = None
+    user_id: int | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+
+
+class SaleRepo:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- sales -------------------------------------------------------------------------------
+
+    def get(self, sale_id: int) -> Sale | None:
+        return self.session.get(Sale, sale_id)
+
+    def add(self, sale: Sale) -> None:
+        self.session.add(sale)
+
+    def list_for_user(self, user_id: int, page: int, per_page: int) -> Page[Sale]:
+        return self._page(select(Sale).where(Sale.user_id == user_id), page, per_page)
+
+    def list_page(self, where: SaleFilter, page: int, per_page: int) -> Page[Sale]:
+        return self._page(select(Sale).where(*self._conditions(where)), page, per_page)
+
+    def _page(self, query: Select[Sale], page: int, per_page: int) -> Page[Sale]:
+        total = self.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        items = self.session.scalars(
+            query.order_by(Sale.created_at.desc(), Sale.id.desc()).limit(per_page).offset((page - 1) * per_page)
+        ).all()
+        return Page(items=list(items), page=page, per_page=per_page, total=total)
+
+    def set_status(self, sale_id: int, status: str, *, from_statuses: Iterable[str]) -> bool:
+        """Move a sale to `status` only if it is still in one of `from_statuses`.
+
+        The condition is in the UPDATE itself, so of two racing requests exactly one wins.
+        """
+        values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
+        if status == "cancelled":
+            values["cancelled_at"] = utcnow()
+        row = self.session.execute(
+            update(Sale)
+            .where(Sale.id == sale_id, Sale.status.in_(list(from_statuses)))
+            .values(**values)
+            .returning(Sale.id)
+            .execution_options(synchronize_session=False)
+        ).first()
+        return row is not None
+
+    def line_quantities(self, sale_id: int) -> dict[int, int]:
+        rows = self.session.execute(
+            select(SaleProduct.product_id, SaleProduct.quantity).where(SaleProduct.sale_id == sale_id)
+        ).all()
+        return {product_id: quantity for product_id, quantity in rows}
+
+    def get_address(self, address_id: int, user_id: int) -> DeliveryAddress | None:
+        """The user's own delivery address (someone else's reads as missing)."""
+        return self.session.scalars(
+            select(DeliveryAddress).where(DeliveryAddress.id == address_id, DeliveryAddress.user_id == user_id)
+        ).one_or_none()
+
+    # --- idempotency keys --------------------------------------------------------------------
+
+    def claim_key(self, user_id: int, key: str, request_hash: str) -> bool:
+        """Insert the key unless it exists. PostgreSQL makes a concurrent claimer wait on the
+        unique index until the holder commits or rolls back, so False means a settled key."""
+        stmt = (
+            dialect_insert(self.session, IdempotencyKey)
+            .values(user_id=user_id, key=key, request_hash=request_hash, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["user_id", "key"])
+            .returning(IdempotencyKey.__table__.c.id)
+        )
+        return self.session.execute(stmt).first() is not None
+
+    def find_key(self, user_id: int, key: str) -> IdempotencyKey | None:
+        return self.session.scalars(
+            select(IdempotencyKey).where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+        ).one_or_none()
+
+    def attach_sale_to_key(self, user_id: int, key: str, sale_id: int) -> None:
+        self.session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+            .values(sale_id=sale_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    # --- analytics ---------------------------------------------------------------------------
+
+    def _conditions(self, where: SaleFilter) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        if where.status is not None:
+            conditions.append(Sale.status == where.status)
+        if where.user_id is not None:
+            conditions.append(Sale.user_id == where.user_id)
+        if where.created_from is not None:
+            conditions.append(Sale.created_at >= where.created_from)
+        if where.created_before is not None:
+            conditions.append(Sale.created_at < where.created_before)
+        return conditions
+
+    def _day(self) -> ColumnElement[Any]:
+        """The UTC calendar day of a sale, on PostgreSQL and SQLite alike."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return cast(func.timezone("UTC", Sale.created_at), Date)
+        return func.date(Sale.created_at)  # SQLite stores UTC text; date() takes its day
+
+    def totals(self, where: SaleFilter) -> tuple[int, Decimal]:
+        """(count, revenue) of the non-cancelled sales."""
+        row = self.session.execute(
+            select(func.count(Sale.id), func.coalesce(func.sum(Sale.total), 0)).where(
+                Sale.status != "cancelled", *self._conditions(where)
+            )
+        ).one()
+        return int(row[0]), Decimal(row[1])
+
+    def items_sold(self, where: SaleFilter) -> int:
+        value = self.session.scalar(
+            select(func.coalesce(func.sum(SaleProduct.quantity), 0))
+            .join(Sale, Sale.id == SaleProduct.sale_id)
+            .where(Sale.status != "cancelled", *self._conditions(where))
+        )
+        return int(value or 0)
+
+    def revenue_by_day(self, where: SaleFilter) -> list[tuple[str, int, Decimal]]:
+        day = self._day().label("day")
+        rows = self.session.execute(
+            select(day, func.count(Sale.id), func.sum(Sale.total))
+            .where(Sale.status != "cancelled", *self._conditions(where))
+            .group_by(day)
+            .order_by(day)
+        ).all()
+        return [(_iso_day(d), int(n), Decimal(revenue)) for d, n, revenue in rows]
+
+    def top_products(self, where: SaleFilter, limit: int) -> list[tuple[int, str, int, Decimal]]:
+        quantity = func.sum(SaleProduct.quantity).label("quantity")
+        revenue = func.sum(SaleProduct.line_total).label("revenue")
+        rows = self.session.execute(
+            select(SaleProduct.product_id, func.max(SaleProduct.name), quantity, revenue)
+            .join(Sale, Sale.id == SaleProduct.sale_id)
+            .where(Sale.status != "cancelled", *self._conditions(where))
+            .group_by(SaleProduct.product_id)
+            .order_by(quantity.desc(), revenue.desc(), SaleProduct.product_id)
+            .limit(limit)
+        ).all()
+        return [(int(pid), str(name), int(qty), Decimal(rev)) for pid, name, qty, rev in rows]
+
+    def count_by_status(self, where: SaleFilter) -> dict[str, int]:
+        rows = self.session.execute(
+            select(Sale.status, func.count(Sale.id)).where(*self._conditions(where)).group_by(Sale.status)
+        ).all()
+        return {status: int(n) for status, n in rows}
+
+
+def _iso_day(value: date | str) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)[:10]

@@ -1,0 +1,34 @@
+"""Fixtures for race tests: an app with its own engine and pool, and TRUNCATE cleanup after each test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+
+from app import config as app_config
+from app.extensions import db
+from tests.concurrency.harness import TABLES
+
+
+@pytest.fixture(scope="session")
+def race_app(app: Flask, make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    """An app with its own engine (not the one `db_session` binds), its pool large enough for every thread."""
+    options = dict(app_config.TestingConfig().SQLALCHEMY_ENGINE_OPTIONS)
+    options.update(pool_size=30, max_overflow=10)
+    race = make_app(SQLALCHEMY_ENGINE_OPTIONS=options)
+    yield race
+    with race.app_context():
+        db.engines[None].dispose()
+
+
+@pytest.fixture
+def truncate_after(race_app: Flask) -> Iterator[None]:
+    """Empty every table the race tests write, after the test (they commit for real)."""
+    yield
+    with race_app.app_context():
+        db.session.remove()
+        with db.engines[None].begin() as connection:
+            connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
