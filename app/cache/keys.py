@@ -71,3 +71,9 @@ def cart_total(user_id: int) -> str:
 def admin_sales(query: Mapping[str, Any]) -> str:
     (generation,) = generations(ADMIN_SALES)
     return f"{ADMIN_SALES}:{generation}:{_canonical(query)}"
+
+
+def catalog_count(filters: Mapping[str, Any]) -> str:
+    """The number of products matching `filters` (no page, no sort), for the current catalog."""
+    (generation,) = generations(CATALOG)
+    return f"{CATALOG}:{generation}:count:{_canonical(filters)}"

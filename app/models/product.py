@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, String, Text
+from sqlalchemy import CheckConstraint, ColumnElement, Index, String, Text, func, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, Timestamps
+
+SEARCH_VECTOR_SQL = (
+    "(setweight(to_tsvector('simple'::regconfig, name), 'A') || "
+    "setweight(to_tsvector('simple'::regconfig, description), 'B'))"
+)
 
 
 class Product(Timestamps, Base):
@@ -20,6 +26,8 @@ class Product(Timestamps, Base):
         Index("ix_products_is_active_price", "is_active", "price", "id"),
         Index("ix_products_is_active_created_at", "is_active", "created_at", "id"),
         Index("ix_products_category_is_active", "category", "is_active"),
+        # Full-text search (PostgreSQL only; SQLite searches with LIKE). Same expression as search_vector().
+        Index("ix_products_search", text(SEARCH_VECTOR_SQL), postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,3 +43,15 @@ class Product(Timestamps, Base):
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+
+def search_vector() -> ColumnElement[Any]:
+    """The text catalog search matches (PostgreSQL): name words weigh A, description words B.
+
+    The 'simple' configuration lower-cases without stemming or stop words, so results match the
+    word-prefix LIKE used on SQLite. Queries must spell this exact expression to use the index.
+    """
+    simple: ColumnElement[Any] = literal_column("'simple'::regconfig")
+    name = func.setweight(func.to_tsvector(simple, Product.__table__.c.name), literal_column("'A'"))
+    description = func.setweight(func.to_tsvector(simple, Product.__table__.c.description), literal_column("'B'"))
+    return name.op("||")(description)
