@@ -3,6 +3,7 @@ skipped for a few seconds after a failure, so a dead Redis costs one short timeo
 
 from __future__ import annotations
 
+import builtins
 import logging
 import time
 from collections.abc import Callable
@@ -27,6 +28,9 @@ class _Breaker:
         self.warn_every = warn_every
         self.open_until = 0.0
         self.last_warning = -float("inf")
+        # Generation bumps that failed: replayed before the next read, so a write made while Redis
+        # was unreachable cannot leave entries cached before the outage looking current afterwards.
+        self.pending_incr: builtins.set[str] = builtins.set()  # this module defines its own set()
 
     def call(self, operation: str, fn: Callable[[], T], fallback: T) -> T:
         now = time.monotonic()
@@ -64,7 +68,10 @@ def get(key: str) -> Any:
 
 
 def get_many(*keys: str) -> list[Any]:
-    return _breaker().call("get_many", lambda: list(cache.get_many(*keys)), [None] * len(keys))
+    breaker = _breaker()
+    if breaker.pending_incr:
+        _replay_increments(breaker)
+    return breaker.call("get_many", lambda: list(cache.get_many(*keys)), [None] * len(keys))
 
 
 def set(key: str, value: Any, ttl: int) -> None:  # noqa: A001 - mirrors the cache API
@@ -76,7 +83,17 @@ def add(key: str, value: Any) -> None:
 
 
 def incr(key: str) -> None:
-    _breaker().call("incr", lambda: cache.cache.inc(key), None)
+    breaker = _breaker()
+    if breaker.call("incr", lambda: cache.cache.inc(key), None) is None:
+        breaker.pending_incr.add(key)
+
+
+def _replay_increments(breaker: _Breaker) -> None:
+    for key in sorted(breaker.pending_incr):
+        if breaker.call("incr", lambda: cache.cache.inc(key), None) is None:  # noqa: B023 - called at once
+            return
+        breaker.pending_incr.discard(key)
+        log.debug("replayed the generation bump of %s after a cache outage", key)
 
 
 def status() -> str:

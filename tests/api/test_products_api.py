@@ -1034,3 +1034,28 @@ def test_caching_resumes_by_itself_when_redis_is_back(
     assert hit.status_code == 200
     assert sql.count == 0
     live.close()
+
+
+@pytest.mark.cache
+@pytest.mark.admin
+def test_a_write_during_a_redis_outage_is_not_hidden_by_older_entries_afterwards(
+    bound_app: Callable[..., Flask], db_session: Session, admin_headers: Headers, app: Flask
+) -> None:
+    product = make_product(db_session, price="1.00")
+    flaky = bound_app(CACHE_RETRY_AFTER_SECONDS=0.2)
+    flaky_client = flaky.test_client()
+    assert flaky_client.get(f"/api/products/{product.id}").get_json()["price"] == "1.00"  # cached
+    with flaky.app_context():
+        backend = flaky.extensions["cache"][cache]
+        live = backend._write_client
+        dead = redis.Redis.from_url(DEAD_REDIS, socket_timeout=0.25, socket_connect_timeout=0.25)
+        backend._write_client = backend._read_client = dead  # Redis unreachable (entries survive)
+
+    changed = flaky_client.patch(f"/api/products/{product.id}", json={"price": "2.00"}, headers=admin_headers)
+    assert changed.status_code == 200
+    with flaky.app_context():
+        backend._write_client = backend._read_client = live  # back, still holding the old entry
+    time.sleep(0.25)
+
+    assert flaky_client.get(f"/api/products/{product.id}").get_json()["price"] == "2.00"
+    dead.close()
