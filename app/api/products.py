@@ -12,20 +12,13 @@ from app.api.spec import Blueprint
 from app.cache import keys
 from app.cache.response import cached_json
 from app.repos.product_repo import CatalogQuery
-from app.schemas.product import ProductIn, ProductOut, ProductPage, ProductPatch, ProductQuery
+from app.schemas.product import ConditionalHeaders, ProductIn, ProductOut, ProductPage, ProductPatch, ProductQuery
 from app.security.rbac import ADMIN, has_role
 from app.services.product_service import CatalogProduct, ProductService
 from app.utils.exceptions import Forbidden
 
 bp = Blueprint("products", __name__, url_prefix="/api/products", description="Product catalog")
 
-IF_NONE_MATCH = {
-    "in": "header",
-    "name": "If-None-Match",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "An ETag from an earlier response: 304 when the content has not changed.",
-}
 ETAG = {"ETag": {"description": "Changes whenever the content does.", "schema": {"type": "string"}}}
 LOCATION = {"Location": {"description": "The new product's URL.", "schema": {"type": "string"}}}
 
@@ -42,12 +35,13 @@ def _require_admin() -> None:
 
 
 @bp.get("")
-@bp.arguments(ProductQuery, location="query", as_kwargs=False)
+@bp.arguments(ProductQuery, location="query")
+@bp.arguments(ConditionalHeaders, location="headers")
 @bp.response(200, ProductPage, headers=ETAG)
 @bp.alt_response(304, description="Not Modified: the If-None-Match ETag still matches.")
-@bp.doc(parameters=[IF_NONE_MATCH], security=[{}, {"bearerAuth": []}])
+@bp.doc(security=[{}, {"bearerAuth": []}])
 @bp.errors(401, 403, 422)
-def list_products(query: dict[str, Any]) -> Response:
+def list_products(query: dict[str, Any], _headers: dict[str, str]) -> Response:
     """List the catalog: active products, filtered, searched, sorted and paginated.
 
     Public and cached (CATALOG_LIST_TTL, 30 min by default; invalidated by every product write).
@@ -65,11 +59,11 @@ def list_products(query: dict[str, Any]) -> Response:
 
 
 @bp.get("/<id:product_id>")
+@bp.arguments(ConditionalHeaders, location="headers")
 @bp.response(200, ProductOut, headers=ETAG)
 @bp.alt_response(304, description="Not Modified: the If-None-Match ETag still matches.")
-@bp.doc(parameters=[IF_NONE_MATCH])
 @bp.errors(404)
-def get_product(product_id: int) -> Response:
+def get_product(_headers: dict[str, str], product_id: int) -> Response:
     """Show one active product (archived or unknown ids: 404).
 
     Public and cached (PRODUCT_DETAIL_TTL, 1 h by default; invalidated by every product write).

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from app.schemas.base import MAX_INT, InSchema, Money, PageQuery, Str, UtcDateTime, page_of
+from app.schemas.base import MAX_INT, InSchema, Money, PageQuery, QuerySchema, Str, UtcDateTime, page_of
 
 SKU_MAX = 64  # products.sku String(64)
 NAME_MAX = 200  # products.name String(200)
@@ -109,3 +109,12 @@ class ProductQuery(PageQuery):
         if query:
             data["q"] = query
         return data
+
+
+class ConditionalHeaders(QuerySchema):
+    """Request headers of the cached reads (documented here; the cache helper reads them)."""
+
+    if_none_match = fields.String(
+        data_key="If-None-Match",
+        metadata={"description": "An ETag from an earlier response: 304 when the content has not changed."},
+    )

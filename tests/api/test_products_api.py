@@ -1059,3 +1059,37 @@ def test_a_write_during_a_redis_outage_is_not_hidden_by_older_entries_afterwards
 
     assert flaky_client.get(f"/api/products/{product.id}").get_json()["price"] == "2.00"
     dead.close()
+
+
+# ---------------------------------------------------------------- OpenAPI
+
+
+def test_the_spec_documents_every_catalog_operation(client: FlaskClient) -> None:
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    listing, item = paths["/api/products"], paths["/api/products/{product_id}"]
+
+    query = {p["name"] for p in listing["get"]["parameters"] if p["in"] == "query"}
+    assert query == {
+        "page",
+        "per_page",
+        "q",
+        "category",
+        "min_price",
+        "max_price",
+        "in_stock",
+        "sort",
+        "include_archived",
+    }
+    for operation in (listing["get"], item["get"]):
+        assert {"200", "304"} <= set(operation["responses"])
+        assert "If-None-Match" in {p["name"] for p in operation["parameters"]}
+    assert "404" in item["get"]["responses"]
+    for operation, statuses in [
+        (listing["post"], {"201", "401", "403", "409", "422"}),
+        (item["put"], {"200", "401", "403", "404", "409", "422"}),
+        (item["patch"], {"200", "401", "403", "404", "409", "422"}),
+        (item["delete"], {"204", "401", "403", "404"}),
+    ]:
+        assert operation["security"] == [{"bearerAuth": []}]
+        assert statuses <= set(operation["responses"])
+        assert operation["summary"]
