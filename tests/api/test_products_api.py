@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +19,12 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from app import create_app
+from app.config import Config
 from app.extensions import cache, db
 from app.models import Product, Sale, SaleProduct, User
 from app.models.base import utcnow
-from tests.builders import make_address, make_product, make_user
+from tests.builders import make_address, make_product, make_user, start_session
 
 pytestmark = pytest.mark.products
 
@@ -1093,3 +1096,35 @@ def test_the_spec_documents_every_catalog_operation(client: FlaskClient) -> None
         assert operation["security"] == [{"bearerAuth": []}]
         assert statuses <= set(operation["responses"])
         assert operation["summary"]
+
+
+# ---------------------------------------------------------------- the embedded default (make dev)
+
+
+@pytest.mark.embedded
+def test_the_catalog_works_on_sqlite_without_redis(tmp_path: Path, rsa_keys: dict[str, str]) -> None:
+    embedded = create_app(
+        Config({}), SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.db'}", PASSWORD_HASH_PROFILE="fast", **rsa_keys
+    )
+    runner = embedded.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with embedded.app_context():
+        admin_user = make_user(db.session, role="admin")
+        headers = {"Authorization": f"Bearer {start_session(db.session, admin_user).access}"}
+        db.session.commit()
+    sqlite_client = embedded.test_client()
+
+    searched = sqlite_client.get("/api/products?q=wireless mouse")
+    mouse_id = ids(searched)[0]
+    first_etag = sqlite_client.get(f"/api/products/{mouse_id}").headers["ETag"]
+    changed = sqlite_client.patch(f"/api/products/{mouse_id}", json={"price": "19.99"}, headers=headers)
+    detail = sqlite_client.get(f"/api/products/{mouse_id}", headers={"If-None-Match": first_etag})
+
+    assert [item["name"] for item in searched.get_json()["items"]] == ["Wireless Mouse"]
+    assert changed.status_code == 200
+    assert (detail.status_code, detail.get_json()["price"]) == (200, "19.99")
+    assert sqlite_client.get("/api/products?category=electronics&sort=price").get_json()["total"] == 10
+    with embedded.app_context():
+        db.session.remove()
+        db.engine.dispose()
