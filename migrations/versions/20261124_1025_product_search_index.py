@@ -1,4 +1,4 @@
-"""Catalog search: a GIN index over the weighted tsvector of product name (A) and description (B).
+"""Catalog search: a GIN index over the tsvector of product name and description.
 
 PostgreSQL only (the embedded SQLite default searches with LIKE, without an index), so the DDL
 is skipped on other dialects. The expression must stay identical to app.models.product.search_vector.
@@ -17,10 +17,7 @@ down_revision = 'b35d7070b02d'
 branch_labels = None
 depends_on = None
 
-SEARCH_VECTOR = (
-    "(setweight(to_tsvector('simple'::regconfig, name), 'A') || "
-    "setweight(to_tsvector('simple'::regconfig, description), 'B'))"
-)
+SEARCH_VECTOR = "to_tsvector('simple'::regconfig, (name::text || ' '::text) || description)"
 
 
 def upgrade():
