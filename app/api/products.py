@@ -11,7 +11,6 @@ from flask_jwt_extended import current_user, verify_jwt_in_request
 from app.api.spec import Blueprint
 from app.cache import keys
 from app.cache.response import cached_json
-from app.repos.product_repo import CatalogQuery
 from app.schemas.product import ConditionalHeaders, ProductIn, ProductOut, ProductPage, ProductPatch, ProductQuery
 from app.security.rbac import ADMIN, has_role
 from app.services.product_service import CatalogProduct, ProductService
@@ -53,7 +52,7 @@ def list_products(query: dict[str, Any], _headers: dict[str, str]) -> Response:
     return cached_json(
         keys.catalog_list(query),
         current_app.config["CATALOG_LIST_TTL"],
-        lambda: ProductPage().dump(_service().list_page(CatalogQuery(**query))),
+        lambda: ProductPage().dump(_service().list_page(**query)),
         name="product list",
     )
 

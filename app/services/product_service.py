@@ -83,8 +83,34 @@ class ProductService:
         self.currency = currency
         self.count_ttl = count_ttl
 
-    def list_page(self, query: CatalogQuery) -> Page[CatalogProduct]:
-        """A page of the catalog: at most two statements (page, then count unless known)."""
+    def list_page(
+        self,
+        *,
+        page: int = 1,
+        per_page: int = 20,
+        q: str | None = None,
+        category: str | None = None,
+        min_price: Decimal | None = None,
+        max_price: Decimal | None = None,
+        in_stock: bool | None = None,
+        sort: str | None = None,
+        include_archived: bool = False,
+    ) -> Page[CatalogProduct]:
+        """A page of the catalog: at most two statements (page, then count unless known).
+
+        `sort=None` ranks by relevance when `q` is given (name matches first), else newest first.
+        """
+        query = CatalogQuery(
+            page=page,
+            per_page=per_page,
+            q=q,
+            category=category,
+            min_price=min_price,
+            max_price=max_price,
+            in_stock=in_stock,
+            sort=sort,
+            include_archived=include_archived,
+        )
         rows = self.products.list_page(query)
         total = self._total(query, len(rows))
         return Page([CatalogProduct.of(p, self.currency) for p in rows], query.page, query.per_page, total)

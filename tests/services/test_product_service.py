@@ -112,7 +112,7 @@ def test_a_short_page_knows_its_total_without_counting(db_session: Session, serv
     for _ in range(3):
         make_product(db_session)
     with sql_statements() as sent:
-        page = service.list_page(CatalogQuery(per_page=10))
+        page = service.list_page(per_page=10)
 
     assert (page.total, len(sent)) == (3, 1)
 
@@ -122,9 +122,9 @@ def test_a_full_page_counts_once_per_filter_set_and_generation(
 ) -> None:
     for _ in range(4):
         make_product(db_session, category="kitchen")
-    first = service.list_page(CatalogQuery(per_page=2, category="kitchen"))
+    first = service.list_page(per_page=2, category="kitchen")
     with sql_statements() as sent:
-        second = service.list_page(CatalogQuery(per_page=2, page=2, category="kitchen", sort="price"))
+        second = service.list_page(per_page=2, page=2, category="kitchen", sort="price")
 
     assert (first.total, second.total) == (4, 4)
     assert len(sent) == 1  # the page; the count is cached for this filter set
@@ -133,11 +133,11 @@ def test_a_full_page_counts_once_per_filter_set_and_generation(
 def test_a_write_makes_the_cached_count_stale(db_session: Session, service: ProductService) -> None:
     for _ in range(2):
         make_product(db_session)
-    assert service.list_page(CatalogQuery(per_page=1)).total == 2
+    assert service.list_page(per_page=1).total == 2
 
     service.create(sku="NEW", name="New", price=Decimal("1.00"))
 
-    assert service.list_page(CatalogQuery(per_page=1)).total == 3
+    assert service.list_page(per_page=1).total == 3
 
 
 def test_create_rejects_a_duplicate_sku(db_session: Session, service: ProductService) -> None:
