@@ -16,7 +16,6 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import create_app
-from app.cache import store
 from app.config import TestingConfig
 from app.extensions import db
 from app.models import User
@@ -68,7 +67,6 @@ def redis_db(app: Flask) -> Iterator[redis.Redis]:
     """The test Redis database, emptied before each test."""
     client = redis.Redis.from_url(app.config["REDIS_URL"])
     client.flushdb()
-    store.reset()  # a fault test may have left the per-process breaker open
     yield client
     client.close()
 

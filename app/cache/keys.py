@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,7 +38,8 @@ def generations(*families: str) -> list[str]:
             # Missing (first use, flush or eviction): start from a value no old entry can carry.
             store.add(_generation_key(family), time.time_ns())
             value = store.get(_generation_key(family))
-        result.append(str(value) if value is not None else "none")
+        # Unknown (cache unreachable): a key no other request will ever read, so nothing stale is shared.
+        result.append(str(value) if value is not None else f"none-{uuid.uuid4().hex}")
     return result
 
 
@@ -71,3 +73,9 @@ def cart_total(user_id: int) -> str:
 def admin_sales(query: Mapping[str, Any]) -> str:
     (generation,) = generations(ADMIN_SALES)
     return f"{ADMIN_SALES}:{generation}:{_canonical(query)}"
+
+
+def catalog_count(filters: Mapping[str, Any]) -> str:
+    """The number of products matching `filters` (no page, no sort), for the current catalog."""
+    (generation,) = generations(CATALOG)
+    return f"{CATALOG}:{generation}:count:{_canonical(filters)}"

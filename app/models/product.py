@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, String, Text
+from sqlalchemy import CheckConstraint, ColumnElement, Index, String, Text, func, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, Timestamps
+
+# Spelled as SQLAlchemy reflects it back, so the migration test's autogenerate compare sees no change.
+SEARCH_VECTOR_SQL = "to_tsvector('simple'::regconfig, (name::text || ' '::text) || description)"
 
 
 class Product(Timestamps, Base):
@@ -20,6 +24,8 @@ class Product(Timestamps, Base):
         Index("ix_products_is_active_price", "is_active", "price", "id"),
         Index("ix_products_is_active_created_at", "is_active", "created_at", "id"),
         Index("ix_products_category_is_active", "category", "is_active"),
+        # Full-text search (PostgreSQL only; SQLite searches with LIKE). Same expression as search_vector().
+        Index("ix_products_search", text(SEARCH_VECTOR_SQL), postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,3 +41,14 @@ class Product(Timestamps, Base):
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+
+def search_vector() -> ColumnElement[Any]:
+    """What catalog search matches on PostgreSQL: the words of name and description.
+
+    The 'simple' configuration lower-cases without stemming or stop words, so results match the
+    word-prefix LIKE used on SQLite. Queries must spell this exact expression to use the index.
+    """
+    columns = Product.__table__.c
+    document = columns.name + literal_column("' '") + columns.description
+    return func.to_tsvector(literal_column("'simple'::regconfig"), document)

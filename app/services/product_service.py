@@ -1,0 +1,220 @@
+"""The product catalog: browsing, search and admin writes, with cache invalidation after commit."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypedDict, Unpack
+
+from sqlalchemy.orm import Session
+
+from app.cache import keys, store
+from app.extensions import db
+from app.models import Product
+from app.repos.product_repo import CatalogQuery, ProductRepo
+from app.services.constraints import translate_constraints
+from app.utils.exceptions import Conflict, NotFound
+from app.utils.pagination import Page
+
+
+class DuplicateSku(Conflict):
+    code = "duplicate_sku"
+    title = "Duplicate SKU"
+
+
+class ProductNotFound(NotFound):
+    def __init__(self, product_id: int) -> None:
+        super().__init__(f"There is no product {product_id} in the catalog.")
+
+
+@dataclass(frozen=True)
+class CatalogProduct:
+    """A product as the catalog shows it, priced in the shop currency."""
+
+    id: int
+    sku: str
+    name: str
+    description: str
+    price: Decimal
+    currency: str
+    stock: int
+    in_stock: bool
+    category: str | None
+    image_url: str | None
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, product: Product, currency: str) -> CatalogProduct:
+        return cls(
+            id=product.id,
+            sku=product.sku,
+            name=product.name,
+            description=product.description,
+            price=product.price,
+            currency=currency,
+            stock=product.stock,
+            in_stock=product.in_stock,
+            category=product.category,
+            image_url=product.image_url,
+            is_active=product.is_active,
+            created_at=product.created_at,
+            updated_at=product.updated_at,
+        )
+
+
+class ProductChanges(TypedDict, total=False):
+    sku: str
+    name: str
+    description: str
+    price: Decimal
+    stock: int
+    category: str | None
+    image_url: str | None
+
+
+class ProductService:
+    def __init__(self, session: Session | None = None, *, currency: str, count_ttl: int | None = None) -> None:
+        """`count_ttl`: seconds to keep the number of matches per filter set in the cache (None: never)."""
+        self.session = session or db.session()
+        self.products = ProductRepo(self.session)
+        self.currency = currency
+        self.count_ttl = count_ttl
+
+    def list_page(
+        self,
+        *,
+        page: int = 1,
+        per_page: int = 20,
+        q: str | None = None,
+        category: str | None = None,
+        min_price: Decimal | None = None,
+        max_price: Decimal | None = None,
+        in_stock: bool | None = None,
+        sort: str | None = None,
+        include_archived: bool = False,
+    ) -> Page[CatalogProduct]:
+        """A page of the catalog: at most two statements (page, then count unless known).
+
+        `sort=None` ranks by relevance when `q` is given (name matches first), else newest first.
+        """
+        query = CatalogQuery(
+            page=page,
+            per_page=per_page,
+            q=q,
+            category=category,
+            min_price=min_price,
+            max_price=max_price,
+            in_stock=in_stock,
+            sort=sort,
+            include_archived=include_archived,
+        )
+        rows = self.products.list_page(query)
+        total = self._total(query, len(rows))
+        return Page([CatalogProduct.of(p, self.currency) for p in rows], query.page, query.per_page, total)
+
+    def get(self, product_id: int) -> CatalogProduct:
+        """An active product. Raises ProductNotFound (also for archived ones)."""
+        product = self.products.get_active(product_id)
+        if product is None:
+            raise ProductNotFound(product_id)
+        return CatalogProduct.of(product, self.currency)
+
+    def create(
+        self,
+        *,
+        sku: str,
+        name: str,
+        price: Decimal,
+        stock: int = 0,
+        description: str = "",
+        category: str | None = None,
+        image_url: str | None = None,
+    ) -> CatalogProduct:
+        """Add a product to the catalog. Raises DuplicateSku."""
+        product = Product(
+            sku=sku,
+            name=name,
+            price=price,
+            stock=stock,
+            description=description,
+            category=category,
+            image_url=image_url,
+        )
+        self.products.add(product)
+        return self._commit(product)
+
+    def replace(
+        self,
+        product_id: int,
+        *,
+        sku: str,
+        name: str,
+        price: Decimal,
+        stock: int = 0,
+        description: str = "",
+        category: str | None = None,
+        image_url: str | None = None,
+    ) -> CatalogProduct:
+        """Replace every editable field (archived products too). Raises ProductNotFound, DuplicateSku."""
+        changes: ProductChanges = {
+            "sku": sku,
+            "name": name,
+            "price": price,
+            "stock": stock,
+            "description": description,
+            "category": category,
+            "image_url": image_url,
+        }
+        return self.change(product_id, **changes)
+
+    def change(self, product_id: int, **changes: Unpack[ProductChanges]) -> CatalogProduct:
+        """Change the given fields (archived products too). Raises ProductNotFound, DuplicateSku."""
+        product = self._get_any(product_id)
+        for field, value in changes.items():
+            setattr(product, field, value)
+        return self._commit(product)
+
+    def archive(self, product_id: int) -> None:
+        """Hide a product from the catalog and new carts; sales keep their lines. Idempotent.
+
+        Raises ProductNotFound for an id that never existed.
+        """
+        product = self._get_any(product_id)
+        if not product.is_active:
+            return
+        product.is_active = False
+        self.session.commit()
+        keys.bump(keys.CATALOG)
+
+    def _get_any(self, product_id: int) -> Product:
+        product = self.products.get(product_id)
+        if product is None:
+            raise ProductNotFound(product_id)
+        return product
+
+    def _commit(self, product: Product) -> CatalogProduct:
+        sku = product.sku  # read before a rollback expires it
+        with translate_constraints(
+            self.session,
+            {"uq_products_sku": lambda: DuplicateSku(f"Another product already has the SKU {sku!r}.")},
+        ):
+            self.session.commit()
+        keys.bump(keys.CATALOG)
+        return CatalogProduct.of(product, self.currency)
+
+    def _total(self, query: CatalogQuery, row_count: int) -> int:
+        # A short page (or an empty first page) tells the total without counting.
+        if (0 < row_count < query.per_page) or (row_count == 0 and query.page == 1):
+            return query.offset + row_count
+        if self.count_ttl is None:
+            return self.products.count(query)
+        filters: dict[str, Any] = {k: v for k, v in asdict(query).items() if k not in {"page", "per_page", "sort"}}
+        key = keys.catalog_count(filters)
+        total = store.get(key)
+        if not isinstance(total, int):
+            total = self.products.count(query)
+            store.set(key, total, self.count_ttl)
+        return total

@@ -1,0 +1,73 @@
+"""Readers hammering a cached product while an admin changes it: no read after the write sees the old value."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+
+from app.extensions import db
+from app.models import Product
+from app.services.product_service import ProductService
+
+pytestmark = [pytest.mark.concurrency, pytest.mark.cache, pytest.mark.products]
+
+READERS = 4
+
+
+@pytest.fixture
+def racing_app(make_app: Callable[..., Flask], app: Flask) -> Iterator[Flask]:
+    racing = make_app()
+    yield racing
+    with racing.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            connection.execute(text("TRUNCATE products RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+def test_no_read_after_a_write_sees_the_old_price(racing_app: Flask) -> None:
+    with racing_app.app_context():
+        product = Product(sku="RACE-1", name="Racer", price=Decimal("1.00"), stock=5)
+        db.session.add(product)
+        db.session.commit()
+        product_id = product.id
+        db.session.remove()
+
+    barrier = threading.Barrier(READERS + 1)
+    stop = threading.Event()
+    reads: list[tuple[float, str]] = []  # (when the read started, price seen)
+    lock = threading.Lock()
+
+    def reader() -> None:
+        client = racing_app.test_client()
+        barrier.wait()
+        while not stop.is_set():
+            started = time.monotonic()
+            price = client.get(f"/api/products/{product_id}").get_json()["price"]
+            with lock:
+                reads.append((started, price))
+
+    threads = [threading.Thread(target=reader) for _ in range(READERS)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    time.sleep(0.1)  # readers fill and hit the cache
+    with racing_app.app_context():
+        ProductService(currency="USD").change(product_id, price=Decimal("2.00"))
+        db.session.remove()
+    written_at = time.monotonic()
+    time.sleep(0.1)
+    stop.set()
+    for thread in threads:
+        thread.join()
+
+    before = [price for started, price in reads if started < written_at]
+    after = [price for started, price in reads if started > written_at]
+    assert "1.00" in before
+    assert after and set(after) == {"2.00"}
