@@ -87,7 +87,7 @@ def sh(*args: str, env: dict[str, str] | None = None) -> None:
 
 
 def prepare_database() -> None:
-    url = make_url(DATABASE_URL)
+    url = make_url(DATABASE_URL).set(drivername="postgresql+psycopg2")
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database})
