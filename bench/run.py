@@ -221,6 +221,64 @@ def versions() -> str:
     )
 
 
+def targets(by_name: dict[str, Scenario], floor: float, memory: dict[str, list[float]]) -> list[str]:
+    def rate(name: str) -> float:
+        return mean(r["rate"] for r in by_name[name].results)
+
+    def p50(name: str) -> float:
+        return mean(r["p50"] for r in by_name[name].results)
+
+    first = "catalog list, uncached (first page)"
+    spread, hot = "checkout, 32 buyers, spread products", "checkout, 32 buyers, one hot product"
+    rows = [
+        (
+            "cached catalog list >= 60% of the floor",
+            f"{100 * rate('catalog list, cached') / floor:.0f}%",
+            rate("catalog list, cached") >= 0.6 * floor,
+        ),
+        ("uncached first page >= 1,000 req/s", f"{rate(first):,.0f} req/s", rate(first) >= 1000),
+        (
+            "deep page p50 within 2x of the first page",
+            f"{p50('catalog deep page (offset 50,000)') / p50(first):.1f}x",
+            p50("catalog deep page (offset 50,000)") <= 2 * p50(first),
+        ),
+        (
+            "search p50 within 2x of the first page",
+            f"{p50('catalog search (q=wireless)') / p50(first):.1f}x",
+            p50("catalog search (q=wireless)") <= 2 * p50(first),
+        ),
+        ("checkout >= 200/s, spread, 0 errors", f"{rate(spread):,.0f}/s", rate(spread) >= 200),
+        ("hot product within 2x of spread", f"{rate(spread) / rate(hot):.1f}x", rate(hot) * 2 >= rate(spread)),
+        (
+            "worker RSS < 150 MB",
+            f"{max(v for vals in memory.values() for v in vals):.0f} MB max",
+            all(v < 150 for vals in memory.values() for v in vals),
+        ),
+    ]
+    return [f"| {name} | {value} | {'met' if ok else '**missed**'} |" for name, value, ok in rows]
+
+
+NOTES = """### Why the missed targets are missed, and the next step
+
+- **Cached list below 60% of the floor.** A hit makes two Redis round trips (the catalog generation, then the
+  entry) plus a WSGI response; with wrk on the same two cores that is about half the floor. Next: read the
+  generation and the entry in one pipelined round trip, then profile a hit with py-spy.
+- **Uncached first page far below 1,000 req/s.** `CACHE_TYPE=NullCache` also switches off the per-filter count
+  cache, so every request pays a `count(*)` over ~98,000 active rows plus the page query (about 7 ms of database
+  time, on the same two cores as the workers and wrk). Next: keep counts exact without the response cache (a
+  count cache that survives `NullCache`, or per-filter counters maintained by product writes).
+- **Deep page.** `OFFSET 50000` still walks 50,000 index entries, even with the deferred join (ids first, rows
+  second). Next: keyset pagination (`?after=<sort key, id>`) for clients that page deep.
+- **Checkout at ~90/s, not 200/s.** The hot and spread cases are equal, so stock is not the bottleneck: every
+  checkout updates the per-year invoice counter row (that is what makes invoice numbers gap-free), so checkouts
+  serialise on it from the counter update to the commit, and a checkout makes 11 round trips plus a commit flush.
+  Next: take the counter as the very last statement before COMMIT (it is already last; measure the time the lock
+  is held), cut round trips (claim, lock and decrement with RETURNING), and profile; or number invoices in a
+  follow-up transaction if the business accepts a short delay before an invoice exists.
+- Checkout "errors" of 1-2 a run are non-201 answers counted by the wrk script; the server logged no 5xx.
+  Worker class: sync and gthread were measured (see gunicorn.conf.py); sync is the default."""
+
+
 def write_results(memory: dict[str, list[float]], started: float) -> None:
     by_name = {s.name: s for s in SCENARIOS}
     floor = mean(r["rate"] for r in by_name["floor (GET /api/health/live)"].results)
@@ -261,6 +319,14 @@ Written by `make bench` ({time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, {
 {chr(10).join(rows)}
 
 Worker memory (RSS) after the runs: {rss}.
+
+## Targets (issue: benchmarks)
+
+| target | result | |
+|---|---|---|
+{chr(10).join(targets(by_name, floor, memory))}
+
+{NOTES}
 """
     (BENCH / "RESULTS.md").write_text(text_out)
     print(text_out)
