@@ -19,7 +19,7 @@ from app import create_app
 from app.config import TestingConfig
 from app.extensions import db
 from app.models import User
-from tests.builders import start_session
+from tests.builders import keep_setup, start_session
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,3 +130,16 @@ def share_test_transaction(db_session: Session, monkeypatch: pytest.MonkeyPatch)
         return other
 
     return bind
+
+
+@pytest.fixture
+def login(db_session: Session, auth_headers: Callable[[User], dict[str, str]]) -> Callable[[User], dict[str, str]]:
+    """Like auth_headers, and first keeps what the test built (committed to the outer transaction),
+    so a request that rolls back its own work cannot take the test's data with it."""
+
+    def headers(user: User) -> dict[str, str]:
+        minted = auth_headers(user)
+        keep_setup(db_session)
+        return minted
+
+    return headers

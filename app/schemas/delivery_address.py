@@ -91,8 +91,9 @@ class DeliveryAddressPatch(InSchema):
     is_default = fields.Boolean()
 
 
-class DeliveryAddressOut(Schema):
-    id = fields.Integer(required=True)
+class AddressSnapshotOut(Schema):
+    """An address as written: a saved address, or the copy a sale and its invoice keep."""
+
     recipient_name = fields.String(required=True)
     line1 = fields.String(required=True)
     line2 = fields.String(allow_none=True)
@@ -101,6 +102,10 @@ class DeliveryAddressOut(Schema):
     postal_code = fields.String(required=True)
     country = fields.String(required=True)
     phone = fields.String(allow_none=True)
+
+
+class DeliveryAddressOut(AddressSnapshotOut):
+    id = fields.Integer(required=True)
     is_default = fields.Boolean(required=True)
     created_at = UtcDateTime(required=True)
     updated_at = UtcDateTime(required=True)

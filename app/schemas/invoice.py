@@ -5,22 +5,12 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from app.schemas.base import Money, UtcDateTime
+from app.schemas.delivery_address import AddressSnapshotOut
 
 
 class PartyOut(Schema):
     name = fields.String(required=True)
     email = fields.String()
-
-
-class AddressOut(Schema):
-    recipient_name = fields.String(required=True)
-    line1 = fields.String(required=True)
-    line2 = fields.String(allow_none=True)
-    city = fields.String(required=True)
-    state = fields.String(allow_none=True)
-    postal_code = fields.String(required=True)
-    country = fields.String(required=True)
-    phone = fields.String(allow_none=True)
 
 
 class InvoiceLineOut(Schema):
@@ -44,7 +34,7 @@ class InvoiceOut(Schema):
     issued_at = UtcDateTime(required=True)
     seller = fields.Nested(PartyOut, required=True)
     buyer = fields.Nested(PartyOut, required=True)
-    delivery_address = fields.Nested(AddressOut, required=True)
+    delivery_address = fields.Nested(AddressSnapshotOut, required=True)
     lines = fields.List(fields.Nested(InvoiceLineOut), required=True)
     subtotal = Money(required=True)
     tax = Money(required=True)

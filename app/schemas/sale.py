@@ -8,7 +8,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.models.sale import SALE_STATUSES
 from app.schemas.base import MAX_INT, Id, InSchema, Money, PageQuery, Str, UtcDateTime, page_of
-from app.schemas.invoice import AddressOut, InvoiceSummaryOut
+from app.schemas.delivery_address import AddressSnapshotOut
+from app.schemas.invoice import InvoiceSummaryOut
 from app.schemas.sale_product import SaleLineOut
 
 
@@ -25,7 +26,9 @@ class SaleOut(Schema):
     subtotal = Money(required=True)
     tax = Money(required=True)
     total = Money(required=True)
-    delivery_address = fields.Nested(AddressOut, required=True, metadata={"description": "Snapshot at checkout"})
+    delivery_address = fields.Nested(
+        AddressSnapshotOut, required=True, metadata={"description": "Snapshot at checkout"}
+    )
     notes = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(SaleLineOut), required=True)
     invoice = fields.Nested(InvoiceSummaryOut, allow_none=True)

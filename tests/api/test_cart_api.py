@@ -19,19 +19,6 @@ pytestmark = pytest.mark.sales
 Headers = Callable[[User], dict[str, str]]
 
 
-@pytest.fixture
-def login(db_session: Session, auth_headers: Headers) -> Headers:
-    """Headers for `user`, with everything built so far committed (to the test's outer transaction),
-    so a request that rolls back its own work cannot take the test's data with it."""
-
-    def headers(user: User) -> dict[str, str]:
-        minted = auth_headers(user)
-        db_session.commit()
-        return minted
-
-    return headers
-
-
 def cart_lines(session: Session, user: User) -> dict[int, int]:
     session.expire_all()
     rows = session.execute(
