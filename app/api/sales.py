@@ -43,7 +43,6 @@ IDEMPOTENCY_HEADER = {
 }
 # What a view hands flask-smorest: a domain object it dumps with the @bp.response schema.
 Dumped = Any
-NO_STORE = {"Cache-Control": "private, no-store"}
 
 
 def _currency() -> str:
@@ -58,7 +57,7 @@ def _currency() -> str:
 @bp.response(200, CartOut)
 def get_cart() -> Dumped:
     """Show my cart at live prices."""
-    return CartService().view(user=current_user, currency=_currency()), 200, NO_STORE
+    return CartService().view(user=current_user, currency=_currency())
 
 
 @bp.get("/cart/total")
@@ -71,9 +70,7 @@ def get_cart_total() -> ResponseReturnValue:
     def render() -> Any:
         return CartTotalOut().dump(CartService().total(user=user, currency=_currency()))
 
-    response = cached_json(keys.cart_total(user.id), current_app.config["CART_TOTAL_TTL"], render, name="cart_total")
-    response.headers.update(NO_STORE)
-    return response
+    return cached_json(keys.cart_total(user.id), current_app.config["CART_TOTAL_TTL"], render, name="cart_total")
 
 
 @bp.post("/cart/items")
@@ -154,7 +151,7 @@ def checkout(data: dict[str, Any]) -> Dumped:
 @bp.errors(422)
 def list_sales(query: dict[str, Any]) -> Dumped:
     """My sales, newest first."""
-    return SaleService().list_own(user=current_user, **query), 200, NO_STORE
+    return SaleService().list_own(user=current_user, **query)
 
 
 @bp.get("/<id:sale_id>")
@@ -163,7 +160,7 @@ def list_sales(query: dict[str, Any]) -> Dumped:
 @bp.errors(404)
 def get_sale(sale_id: int) -> Dumped:
     """One of my sales (admins: any sale)."""
-    return SaleService().get(user=current_user, sale_id=sale_id), 200, NO_STORE
+    return SaleService().get(user=current_user, sale_id=sale_id)
 
 
 @bp.post("/<id:sale_id>/cancel")
@@ -181,7 +178,7 @@ def cancel_sale(sale_id: int) -> Dumped:
 @bp.errors(404)
 def get_invoice(sale_id: int) -> Dumped:
     """The invoice of one of my sales (admins: any sale)."""
-    return InvoiceService().for_sale(user=current_user, sale_id=sale_id), 200, NO_STORE
+    return InvoiceService().for_sale(user=current_user, sale_id=sale_id)
 
 
 # --- admin -------------------------------------------------------------------------------------
@@ -214,9 +211,7 @@ def list_all_sales(query: dict[str, Any]) -> ResponseReturnValue:
             return SalesAnalyticsOut().dump(SaleService().analytics(currency=_currency(), **filters))
         return SalePage().dump(SaleService().admin_list(page=query["page"], per_page=query["per_page"], **filters))
 
-    response = cached_json(keys.admin_sales(query), ttl, render, name="admin_sales")
-    response.headers.update(NO_STORE)
-    return response
+    return cached_json(keys.admin_sales(query), ttl, render, name="admin_sales")
 
 
 @bp.patch("/admin/sales/<id:sale_id>")
