@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from app.config import INSTANCE_DIR, Config, config_from_env
+from app.config import INSTANCE_DIR, Config, ShopSettings, config_from_env
 
 log = logging.getLogger("app")
 
@@ -26,10 +27,6 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
-    from app.api.json import ExactJSONProvider
-    from app.utils.request_log import configure_logging, register_request_hooks
-
-    app.json = ExactJSONProvider(app)
     configure_logging(app)
     register_request_hooks(app)  # first, so its after_request runs last
     register_extensions(app)
@@ -40,8 +37,29 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     return app
 
 
+def configure_logging(app: Flask) -> None:
+    """Plain one-line logs on stderr; DEBUG for the cache logger when FLASK_DEBUG is on."""
+    root = logging.getLogger("app")
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root.addHandler(handler)
+        root.propagate = False
+    root.setLevel(logging.INFO)
+    logging.getLogger("app.cache").setLevel(logging.DEBUG if app.debug else logging.INFO)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from app.api import request_hooks
+    from app.api.json import ExactJSONProvider
+
+    app.json = ExactJSONProvider(app)
+    request_hooks.register_request_hooks(app)
+
+
 def register_extensions(app: Flask) -> None:
-    from app.extensions import api, cache, cors, db, jwt, limiter, ma, migrate
+    from app.api.spec import api
+    from app.extensions import cache, cors, db, jwt, limiter, ma, migrate
     from app.security.jwt_handlers import load_keys
     from app.utils import passwords
 
@@ -61,12 +79,12 @@ def register_extensions(app: Flask) -> None:
     )
     api.init_app(app)
     app.extensions["passwords"] = passwords.Passwords(app.config["PASSWORD_HASH_PROFILE"])
+    app.extensions["shop"] = ShopSettings.from_config(app.config)
 
 
 def register_blueprints(app: Flask) -> None:
     from app.api import health, products, sales, user
-    from app.api.spec import register_converters
-    from app.extensions import api
+    from app.api.spec import api, register_converters
 
     register_converters(app, api)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

@@ -1,18 +1,44 @@
-"""Flask CLI commands: create-admin, seed-demo, status."""
+"""Flask CLI commands: create-admin, seed-demo, status.
+
+Input goes through the same schemas and services as the API; bad input is a one-line message and
+exit status 2 (click's usage error), never a traceback.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from marshmallow import ValidationError
 
+from app.api.errors import flatten_messages
 from app.cache import store
+from app.schemas.user import RegisterIn
 from app.services.demo_service import DemoService
 from app.services.health_service import HealthService
 from app.services.user_service import UserService
+from app.utils.exceptions import AppError
+
+
+def _admin_input(email: str, password: str, name: str) -> dict[str, Any]:
+    """The admin's email, password and name, validated as a registration is."""
+    try:
+        data: dict[str, Any] = RegisterIn().load({"email": email, "password": password, "name": name})
+    except ValidationError as error:
+        messages = "; ".join(f"{field}: {' '.join(texts)}" for field, texts in flatten_messages(error.messages).items())
+        raise click.UsageError(messages) from error
+    return data
+
+
+def _ensure_admin(email: str, password: str, name: str) -> tuple[Any, bool]:
+    try:
+        return UserService().ensure_admin(**_admin_input(email, password, name))
+    except AppError as error:
+        raise click.ClickException(error.detail) from error
 
 
 @click.command("create-admin")
@@ -22,9 +48,7 @@ from app.services.user_service import UserService
 @with_appcontext
 def create_admin(email: str, password: str, name: str) -> None:
     """Create the first admin, or promote an existing user (idempotent)."""
-    if len(password) < 8:
-        raise click.BadParameter("must be at least 8 characters", param_hint="--password")
-    user, created = UserService().ensure_admin(email=email.strip().lower(), password=password, name=name)
+    user, created = _ensure_admin(email, password, name)
     click.echo(f"{'Created' if created else 'Updated'} admin {user.email} (id {user.id})")
 
 
@@ -37,10 +61,9 @@ def seed_demo() -> None:
     click.echo(f"Demo catalog: {added} products added.")
     if demo.has_admin():
         return
-    email = os.environ.get("ADMIN_EMAIL", "admin@example.com")
     password = os.environ.get("ADMIN_PASSWORD") or demo.new_password()
-    UserService().ensure_admin(email=email, password=password)
-    click.echo(f"Demo admin created: {email} / {password}  (shown once; change it)")
+    user, _created = _ensure_admin(os.environ.get("ADMIN_EMAIL", "admin@example.com"), password, "Administrator")
+    click.echo(f"Demo admin created: {user.email} / {password}  (shown once; change it)")
 
 
 @click.command("status")
@@ -51,18 +74,18 @@ def status() -> None:
     from flask_migrate import Migrate
 
     config = current_app.config
-    database_ok = HealthService().database_ok()
+    health = HealthService()
+    database_ok = health.database_ok()
     click.echo(
         f"Database: {'ok' if database_ok else 'UNREACHABLE'} ({config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]})"
     )
     migrate: Migrate = current_app.extensions["migrate"].migrate
     head = ScriptDirectory.from_config(migrate.get_config()).get_current_head()
-    current = HealthService().migration_revision() if database_ok else None
+    current = health.migration_revision() if database_ok else None
     state = "up to date" if current == head else "BEHIND: run make migrate"
     click.echo(f"Migrations: database at {current or 'none'}, head {head} ({state})")
     redis = config.get("REDIS_URL")
-    cache_state = store.status()
-    click.echo(f"Redis: {redis.split('@')[-1] if redis else 'not configured (in-process cache)'}: {cache_state}")
+    click.echo(f"Redis: {redis.split('@')[-1] if redis else 'not configured (in-process cache)'}: {store.status()}")
     for key in ("JWT_PRIVATE_KEY_PATH", "JWT_PUBLIC_KEY_PATH"):
         path = Path(config[key])
         click.echo(f"{key}: {path} ({'present' if path.is_file() else 'MISSING: run make generate-keys'})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +17,25 @@ INSTANCE_DIR = ROOT / "instance"
 # Every Redis client gets short timeouts: a hung Redis must cost a request
 # milliseconds, not a worker (redis-py 7 waits forever by default).
 REDIS_SOCKET_OPTIONS = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
+
+
+@dataclass(frozen=True)
+class ShopSettings:
+    """What services need to know of the shop, built once from the config (SHOP_*, TAX_RATE, CATALOG_LIST_TTL)."""
+
+    name: str
+    currency: str
+    tax_rate: Decimal
+    catalog_ttl: int  # seconds a catalog page, or the number of matches of its filters, stays cached
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ShopSettings:
+        return cls(
+            name=config["SHOP_NAME"],
+            currency=config["SHOP_CURRENCY"],
+            tax_rate=config["TAX_RATE"],
+            catalog_ttl=config["CATALOG_LIST_TTL"],
+        )
 
 
 class ConfigError(RuntimeError):

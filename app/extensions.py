@@ -11,7 +11,6 @@ from flask_marshmallow import Marshmallow
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
-from app.api.spec import Api
 from app.models.base import Base
 
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
@@ -21,4 +20,3 @@ jwt = JWTManager()
 cache = Cache()
 limiter = Limiter(key_func=get_remote_address)
 cors = CORS()
-api = Api()

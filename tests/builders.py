@@ -10,9 +10,12 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from app.config import ShopSettings
 from app.models import AuthSession, Cart, CartProduct, DeliveryAddress, Product, User
 from app.models.base import utcnow
+from app.models.user import Role
 from app.security import tokens
+from app.security.rbac import Caller
 from app.utils.passwords import PROFILES
 
 _seq = itertools.count(1)
@@ -108,3 +111,12 @@ def keep_setup(session: Session) -> None:
     transaction still rolls everything back when the test ends.
     """
     session.commit()
+
+
+# The shop settings service tests construct services with (the app's come from its config).
+SHOP = ShopSettings(name="Test Shop", currency="USD", tax_rate=Decimal("0"), catalog_ttl=60)
+
+
+def caller_of(user: User) -> Caller:
+    """The caller a view would hand a service for `user`."""
+    return Caller(id=user.id, role=Role(user.role))

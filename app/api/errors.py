@@ -1,66 +1,26 @@
-"""Every error response: RFC 9457 problem documents, built in one place."""
+"""Every error response is an RFC 9457 problem document (app/utils/problem.py builds them).
+
+No handler rolls back: a service's unit of work already has, and the request's session is closed
+when the request ends.
+"""
 
 from __future__ import annotations
 
-import http
 import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, g, json
+from flask import Flask, Response, g
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from app.api.spec import PROBLEM_CONTENT_TYPE, MalformedJson
-from app.extensions import db
+from app.api.spec import MalformedJson
 from app.utils.exceptions import AppError, Unavailable
+from app.utils.problem import problem, problem_for
 
 log = logging.getLogger(__name__)
-
-HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_error",
-    429: "rate_limited",
-    500: "internal_error",
-    503: "unavailable",
-}
-
-
-def problem(
-    status: int,
-    *,
-    detail: str | None = None,
-    title: str | None = None,
-    code: str | None = None,
-    errors: Mapping[str, list[str]] | None = None,
-    headers: Mapping[str, str] | None = None,
-    **extra: Any,
-) -> Response:
-    """An application/problem+json response."""
-    phrase = http.HTTPStatus(status).phrase
-    code = code or HTTP_CODES.get(status, "error")
-    body: dict[str, Any] = {
-        "type": f"urn:problem-type:{code}",
-        "title": title or phrase,
-        "status": status,
-        "detail": detail or phrase,
-        "code": code,
-        **extra,
-    }
-    if errors is not None:
-        body["errors"] = dict(errors)
-    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
-    response.headers.update(headers or {})
-    return response
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -85,16 +45,7 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def handle_app_error(error: AppError) -> Response:
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Unavailable) else None
-    return problem(
-        error.status,
-        title=error.title,
-        detail=error.detail,
-        code=error.code,
-        errors=getattr(error, "errors", None),
-        headers=headers,
-        **error.extra,
-    )
+    return problem_for(error)
 
 
 def handle_validation_error(error: ValidationError) -> Response:
@@ -114,6 +65,13 @@ def handle_http_exception(error: HTTPException) -> Response:
     data = getattr(error, "data", None) or {}
     if status == 422 and "messages" in data:
         return _validation_problem(data["messages"])
+    if status == 400 and "messages" in data:  # a header that fails its schema (see CheckoutHeaders)
+        return problem(
+            400,
+            detail="The request has invalid headers.",
+            code="invalid_header",
+            errors=flatten_messages(data["messages"]),
+        )
     headers = {k: v for k, v in error.get_headers() if k.lower() not in {"content-type", "content-length"}}
     if isinstance(error, MalformedJson):
         return problem(400, detail=error.description, code="malformed_json")
@@ -123,7 +81,7 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_database_unavailable(error: Exception) -> Response:
     log.warning("database unavailable: %s", type(error).__name__, exc_info=error)
-    return handle_app_error(Unavailable("The database is unavailable; try again shortly."))
+    return problem_for(Unavailable("The database is unavailable; try again shortly."))
 
 
 def handle_integrity_error(error: IntegrityError) -> Response:
@@ -138,19 +96,11 @@ def handle_unexpected(error: Exception) -> Response:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Route every error to a problem document, rolling back the session first."""
-
-    def with_rollback(handler: Any) -> Any:
-        def handle(error: Any) -> Response:
-            db.session.rollback()
-            return handler(error)  # type: ignore[no-any-return]
-
-        return handle
-
-    app.register_error_handler(AppError, with_rollback(handle_app_error))
-    app.register_error_handler(ValidationError, with_rollback(handle_validation_error))
-    app.register_error_handler(HTTPException, with_rollback(handle_http_exception))
-    app.register_error_handler(OperationalError, with_rollback(handle_database_unavailable))
-    app.register_error_handler(PoolTimeout, with_rollback(handle_database_unavailable))
-    app.register_error_handler(IntegrityError, with_rollback(handle_integrity_error))
-    app.register_error_handler(Exception, with_rollback(handle_unexpected))
+    """Route every error to a problem document."""
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(PoolTimeout, handle_database_unavailable)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(Exception, handle_unexpected)

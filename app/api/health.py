@@ -1,38 +1,21 @@
-"""GET /api/health: is the database there, and the cache?"""
+"""/api/health: is the database there, and the cache?"""
 
 from __future__ import annotations
 
-from flask import Response, jsonify
-from marshmallow import Schema, fields
-
 from app.api.spec import Blueprint
-from app.cache import store
-from app.services.health_service import HealthService
+from app.schemas.health import HealthOut, LiveOut
+from app.services.health_service import Health, HealthService
 
 bp = Blueprint("health", __name__, url_prefix="/api/health", description="Service health")
-
-
-class HealthOut(Schema):
-    status = fields.String(required=True, metadata={"enum": ["ok", "degraded"]})
-    database = fields.String(required=True, metadata={"enum": ["ok", "error"]})
-    cache = fields.String(required=True, metadata={"enum": ["ok", "error", "disabled"]})
 
 
 @bp.get("")
 @bp.response(200, HealthOut)
 @bp.alt_response(503, schema=HealthOut, description="The database is down")
-def get_health() -> Response:
+def get_health() -> tuple[Health, int]:
     """Report the database and cache status."""
-    database = "ok" if HealthService().database_ok() else "error"
-    cache = store.status()
-    status = "ok" if database == "ok" and cache != "error" else "degraded"
-    response = jsonify(status=status, database=database, cache=cache)
-    response.status_code = 200 if database == "ok" else 503
-    return response
-
-
-class LiveOut(Schema):
-    status = fields.String(required=True, metadata={"enum": ["ok"]})
+    health = HealthService().check()
+    return health, 200 if health.database_ok else 503
 
 
 @bp.get("/live")

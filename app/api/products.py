@@ -6,31 +6,20 @@ from typing import Any
 
 from flask import Response, current_app, url_for
 from flask.typing import ResponseReturnValue
-from flask_jwt_extended import current_user, verify_jwt_in_request
 
+from app.api import shop
 from app.api.spec import Blueprint
 from app.cache import keys
 from app.cache.response import cached_json
+from app.models.user import Role
 from app.schemas.product import ConditionalHeaders, ProductIn, ProductOut, ProductPage, ProductPatch, ProductQuery
-from app.security.rbac import ADMIN, has_role
+from app.security.decorators import require_roles
 from app.services.product_service import CatalogProduct, ProductService
-from app.utils.exceptions import Forbidden
 
 bp = Blueprint("products", __name__, url_prefix="/api/products", description="Product catalog")
 
 ETAG = {"ETag": {"description": "Changes whenever the content does.", "schema": {"type": "string"}}}
 LOCATION = {"Location": {"description": "The new product's URL.", "schema": {"type": "string"}}}
-
-
-def _service() -> ProductService:
-    config = current_app.config
-    return ProductService(currency=config["SHOP_CURRENCY"], count_ttl=config["CATALOG_LIST_TTL"])
-
-
-def _require_admin() -> None:
-    verify_jwt_in_request()  # no or bad token: 401 from the JWT loaders
-    if not has_role(current_user.role, (ADMIN,)):
-        raise Forbidden("Only admins can list archived products.")
 
 
 @bp.get("")
@@ -48,11 +37,11 @@ def list_products(query: dict[str, Any], _headers: dict[str, str]) -> Response:
     `include_archived=true` needs an admin token (401 without a token, 403 for customers).
     """
     if query["include_archived"]:
-        _require_admin()
+        require_roles(Role.ADMIN, detail="Only admins can list archived products.")
     return cached_json(
         keys.catalog_list(query),
         current_app.config["CATALOG_LIST_TTL"],
-        lambda: ProductPage().dump(_service().list_page(**query)),
+        lambda: ProductPage().dump(ProductService(shop()).list_page(**query)),
         name="product list",
     )
 
@@ -70,47 +59,47 @@ def get_product(_headers: dict[str, str], product_id: int) -> Response:
     return cached_json(
         keys.product_detail(product_id),
         current_app.config["PRODUCT_DETAIL_TTL"],
-        lambda: ProductOut().dump(_service().get(product_id)),
+        lambda: ProductOut().dump(ProductService(shop()).get(product_id)),
         name=f"product {product_id}",
     )
 
 
 @bp.post("")
-@bp.auth(ADMIN)
+@bp.auth(Role.ADMIN)
 @bp.arguments(ProductIn)
 @bp.response(201, ProductOut, headers=LOCATION)
 @bp.errors(409, 422)
 def create_product(data: dict[str, Any]) -> tuple[CatalogProduct, int, dict[str, str]]:
     """Add a product (admin). A SKU already used by another product: 409 `duplicate_sku`."""
-    product = _service().create(**data)
+    product = ProductService(shop()).create(**data)
     return product, 201, {"Location": url_for(".get_product", product_id=product.id)}
 
 
 @bp.put("/<id:product_id>")
-@bp.auth(ADMIN)
+@bp.auth(Role.ADMIN)
 @bp.arguments(ProductIn)
 @bp.response(200, ProductOut)
 @bp.errors(404, 409, 422)
 def update_product(data: dict[str, Any], product_id: int) -> CatalogProduct:
     """Replace a product (admin): omitted optional fields go back to their defaults."""
-    return _service().replace(product_id, **data)
+    return ProductService(shop()).replace(product_id, **data)
 
 
 @bp.patch("/<id:product_id>")
-@bp.auth(ADMIN)
+@bp.auth(Role.ADMIN)
 @bp.arguments(ProductPatch)
 @bp.response(200, ProductOut)
 @bp.errors(404, 409, 422)
 def change_product(data: dict[str, Any], product_id: int) -> CatalogProduct:
     """Change some fields of a product (admin)."""
-    return _service().change(product_id, **data)
+    return ProductService(shop()).change(product_id, **data)
 
 
 @bp.delete("/<id:product_id>")
-@bp.auth(ADMIN)
+@bp.auth(Role.ADMIN)
 @bp.response(204)
 @bp.errors(404)
 def archive_product(product_id: int) -> ResponseReturnValue:
     """Archive a product (admin): gone from the catalog and new carts, kept in past sales. Idempotent."""
-    _service().archive(product_id)
+    ProductService(shop()).archive(product_id)
     return ""

@@ -4,28 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
-from flask.typing import ResponseReturnValue
-from flask_jwt_extended import current_user
+from flask import Response, current_app
 
+from app.api import shop
 from app.api.spec import Blueprint
 from app.cache import keys
 from app.cache.response import cached_json
+from app.models import Invoice, Sale
+from app.models.user import Role
 from app.schemas.base import PageQuery
 from app.schemas.cart import CartOut, CartTotalOut
 from app.schemas.cart_product import CartItemIn, CartItemPatch
 from app.schemas.invoice import InvoiceOut
 from app.schemas.sale import (
     AdminSalesQuery,
+    CheckoutHeaders,
     CheckoutIn,
     SaleOut,
     SalePage,
     SalesAnalyticsOut,
     SaleStatusPatch,
 )
-from app.services.cart_service import CartService
+from app.security.decorators import current_caller
+from app.security.rbac import ANY_ROLE
+from app.services.cart_service import CartService, CartView
+from app.services.checkout_service import CheckoutService
 from app.services.invoice_service import InvoiceService
 from app.services.sale_service import SaleService
+from app.services.sales_analytics_service import SalesAnalyticsService
+from app.utils.pagination import Page
 
 bp = Blueprint(
     "sales",
@@ -34,158 +41,137 @@ bp = Blueprint(
     description="Carts, checkout, sales, invoices and analytics",
 )
 
-IDEMPOTENCY_HEADER = {
-    "in": "header",
-    "name": "Idempotency-Key",
-    "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Retry-safe checkout: the same key and body return the same sale (kept at least 24 h).",
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored result of an earlier request with the same key",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
 }
-# What a view hands flask-smorest: a domain object it dumps with the @bp.response schema.
-Dumped = Any
-
-
-def _currency() -> str:
-    return str(current_app.config["SHOP_CURRENCY"])
 
 
 # --- cart --------------------------------------------------------------------------------------
 
 
 @bp.get("/cart")
-@bp.auth("customer", "admin")
+@bp.auth(*ANY_ROLE)
 @bp.response(200, CartOut)
-def get_cart() -> Dumped:
+def get_cart() -> CartView:
     """Show my cart at live prices."""
-    return CartService().view(user=current_user, currency=_currency())
+    return CartService(shop()).view(caller=current_caller())
 
 
 @bp.get("/cart/total")
-@bp.auth("customer", "admin")
+@bp.auth(*ANY_ROLE)
 @bp.response(200, CartTotalOut)
-def get_cart_total() -> ResponseReturnValue:
+def get_cart_total() -> Response:
     """My cart's item count and total (cached per user, invalidated by cart writes and price changes)."""
-    user = current_user
-
-    def render() -> Any:
-        return CartTotalOut().dump(CartService().total(user=user, currency=_currency()))
-
-    return cached_json(keys.cart_total(user.id), current_app.config["CART_TOTAL_TTL"], render, name="cart_total")
+    caller = current_caller()
+    return cached_json(
+        keys.cart_total(caller.id),
+        current_app.config["CART_TOTAL_TTL"],
+        lambda: CartTotalOut().dump(CartService(shop()).total(caller=caller)),
+        name="cart_total",
+    )
 
 
 @bp.post("/cart/items")
-@bp.auth("customer", "admin")
+@bp.auth(*ANY_ROLE)
 @bp.arguments(CartItemIn)
 @bp.response(201, CartOut)
 @bp.errors(404, 409, 422)
-def add_cart_item(data: dict[str, Any]) -> Dumped:
-    """Add a product to my cart (or increase its line)."""
-    return CartService().add_item(user=current_user, currency=_currency(), **data)
+def add_cart_item(data: dict[str, Any]) -> CartView:
+    """Add a product to my cart (or increase its item)."""
+    return CartService(shop()).add_item(caller=current_caller(), **data)
 
 
 @bp.patch("/cart/items/<id:product_id>")
-@bp.auth("customer", "admin")
+@bp.auth(*ANY_ROLE)
 @bp.arguments(CartItemPatch)
 @bp.response(200, CartOut)
 @bp.errors(404, 409, 422)
-def update_cart_item(data: dict[str, Any], product_id: int) -> Dumped:
-    """Set a cart line's quantity (0 removes it)."""
-    return CartService().set_quantity(user=current_user, product_id=product_id, currency=_currency(), **data)
+def update_cart_item(data: dict[str, Any], product_id: int) -> CartView:
+    """Set a cart item's quantity (0 removes it)."""
+    return CartService(shop()).set_quantity(caller=current_caller(), product_id=product_id, **data)
 
 
 @bp.delete("/cart/items/<id:product_id>")
-@bp.auth("customer", "admin")
+@bp.auth(*ANY_ROLE)
 @bp.response(204)
 @bp.errors(404)
-def remove_cart_item(product_id: int) -> ResponseReturnValue:
+def remove_cart_item(product_id: int) -> None:
     """Remove a product from my cart."""
-    CartService().remove_item(user=current_user, product_id=product_id)
-    return ""
+    CartService(shop()).remove_item(caller=current_caller(), product_id=product_id)
 
 
 @bp.delete("/cart")
-@bp.auth("customer", "admin")
+@bp.auth(*ANY_ROLE)
 @bp.response(204)
-def empty_cart() -> ResponseReturnValue:
+def empty_cart() -> None:
     """Empty my cart."""
-    CartService().empty(user=current_user)
-    return ""
+    CartService(shop()).empty(caller=current_caller())
 
 
 # --- checkout and my sales ---------------------------------------------------------------------
 
 
 @bp.post("/checkout")
-@bp.auth("customer", "admin")
+@bp.auth(*ANY_ROLE)
+@bp.arguments(CheckoutHeaders, location="headers", error_status_code=400)
 @bp.arguments(CheckoutIn)
-@bp.response(
-    201,
-    SaleOut,
-    headers={"Idempotent-Replayed": {"description": "`true` when this is a stored result replayed for a retried key"}},
-)
+@bp.response(201, SaleOut, headers=REPLAYED)
 @bp.errors(400, 404, 409, 422)
-@bp.doc(parameters=[IDEMPOTENCY_HEADER])
-def checkout(data: dict[str, Any]) -> Dumped:
+def checkout(headers: dict[str, Any], data: dict[str, Any]) -> tuple[Sale, int, dict[str, str]]:
     """Buy what is in my cart: one sale with its invoice, all or nothing.
 
     A retry with the same Idempotency-Key and body returns the same sale (header
     `Idempotent-Replayed: true`) without touching stock again.
     """
-    config = current_app.config
-    result = SaleService().checkout(
-        user=current_user,
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        currency=config["SHOP_CURRENCY"],
-        tax_rate=config["TAX_RATE"],
-        shop_name=config["SHOP_NAME"],
-        **data,
-    )
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return result.sale, 201, headers
+    result = CheckoutService(shop()).checkout(caller=current_caller(), **headers, **data)
+    return result.sale, 201, {"Idempotent-Replayed": "true"} if result.replayed else {}
 
 
 @bp.get("")
-@bp.auth("customer", "admin")
+@bp.auth(*ANY_ROLE)
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, SalePage)
 @bp.errors(422)
-def list_sales(query: dict[str, Any]) -> Dumped:
+def list_sales(query: dict[str, Any]) -> Page[Sale]:
     """My sales, newest first."""
-    return SaleService().list_own(user=current_user, **query)
+    return SaleService().list_own(caller=current_caller(), **query)
 
 
 @bp.get("/<id:sale_id>")
-@bp.auth("customer", "admin")
+@bp.auth(*ANY_ROLE)
 @bp.response(200, SaleOut)
 @bp.errors(404)
-def get_sale(sale_id: int) -> Dumped:
+def get_sale(sale_id: int) -> Sale:
     """One of my sales (admins: any sale)."""
-    return SaleService().get(user=current_user, sale_id=sale_id)
+    return SaleService().get(caller=current_caller(), sale_id=sale_id)
 
 
 @bp.post("/<id:sale_id>/cancel")
-@bp.auth("customer", "admin")
+@bp.auth(*ANY_ROLE)
 @bp.response(200, SaleOut)
 @bp.errors(404, 409)
-def cancel_sale(sale_id: int) -> Dumped:
+def cancel_sale(sale_id: int) -> Sale:
     """Cancel a sale and return its stock (owners while pending, admins while pending or paid)."""
-    return SaleService().cancel(user=current_user, sale_id=sale_id)
+    return SaleService().cancel(caller=current_caller(), sale_id=sale_id)
 
 
 @bp.get("/<id:sale_id>/invoice")
-@bp.auth("customer", "admin")
+@bp.auth(*ANY_ROLE)
 @bp.response(200, InvoiceOut)
 @bp.errors(404)
-def get_invoice(sale_id: int) -> Dumped:
+def get_invoice(sale_id: int) -> Invoice:
     """The invoice of one of my sales (admins: any sale)."""
-    return InvoiceService().for_sale(user=current_user, sale_id=sale_id)
+    return InvoiceService().for_sale(caller=current_caller(), sale_id=sale_id)
 
 
 # --- admin -------------------------------------------------------------------------------------
 
 
 @bp.get("/admin/sales")
-@bp.auth("admin")
+@bp.auth(Role.ADMIN)
 @bp.arguments(AdminSalesQuery, location="query")
 @bp.response(
     200,
@@ -201,24 +187,23 @@ def get_invoice(sale_id: int) -> Dumped:
         },
     }
 )
-def list_all_sales(query: dict[str, Any]) -> ResponseReturnValue:
+def list_all_sales(query: dict[str, Any]) -> Response:
     """All sales, filtered and paginated, or their analytics (cached, fresh after every sale write)."""
-    ttl = current_app.config["ADMIN_SALES_TTL"]
     filters = {k: query.get(k) for k in ("status", "user_id", "date_from", "date_to")}
 
     def render() -> Any:
         if query["analytics"]:
-            return SalesAnalyticsOut().dump(SaleService().analytics(currency=_currency(), **filters))
+            return SalesAnalyticsOut().dump(SalesAnalyticsService(shop()).analytics(**filters))
         return SalePage().dump(SaleService().admin_list(page=query["page"], per_page=query["per_page"], **filters))
 
-    return cached_json(keys.admin_sales(query), ttl, render, name="admin_sales")
+    return cached_json(keys.admin_sales(query), current_app.config["ADMIN_SALES_TTL"], render, name="admin_sales")
 
 
 @bp.patch("/admin/sales/<id:sale_id>")
-@bp.auth("admin")
+@bp.auth(Role.ADMIN)
 @bp.arguments(SaleStatusPatch)
 @bp.response(200, SaleOut)
 @bp.errors(404, 409, 422)
-def update_sale_status(data: dict[str, Any], sale_id: int) -> Dumped:
+def update_sale_status(data: dict[str, Any], sale_id: int) -> Sale:
     """Move a sale along pending → paid → shipped → delivered, or cancel it before shipping."""
     return SaleService().change_status(sale_id=sale_id, **data)

@@ -16,9 +16,9 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
+from app.models.user import Role
 from app.security.decorators import roles_required
-
-PROBLEM_CONTENT_TYPE = "application/problem+json"
+from app.utils.problem import PROBLEM_CONTENT_TYPE
 
 
 class ProblemSchema(Schema):
@@ -103,7 +103,7 @@ def register_converters(app: Flask, api: Api) -> None:
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     ARGUMENTS_PARSER = JsonBodyParser()
 
-    def auth(self, *roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def auth(self, *roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Require a Bearer token whose user has one of `roles`; documents security, 401 and 403."""
 
         def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -122,3 +122,6 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
             return view
 
         return decorator
+
+
+api = Api()

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from flask import current_app, request
-from flask_jwt_extended import current_user, get_jwt
+from flask_jwt_extended import get_jwt
 from flask_limiter.util import get_remote_address
 
 from app.api.spec import Blueprint
 from app.extensions import limiter
 from app.models import DeliveryAddress, User
+from app.models.user import Role
+from app.schemas.base import normalize_email
 from app.schemas.delivery_address import DeliveryAddressIn, DeliveryAddressOut, DeliveryAddressPatch
 from app.schemas.user import (
     LoginIn,
@@ -24,8 +25,8 @@ from app.schemas.user import (
     UserPage,
     UserQuery,
 )
-from app.security.decorators import refresh_token_required
-from app.security.rbac import ADMIN, ANY_USER
+from app.security.decorators import current_caller, refresh_token_required
+from app.security.rbac import ANY_ROLE
 from app.services.auth_service import AuthService, Login, TokenPair
 from app.services.delivery_address_service import DeliveryAddressService
 from app.services.user_service import UserService
@@ -45,7 +46,7 @@ def login_account_key() -> str:
     email = body.get("email") if isinstance(body, dict) else None
     if not isinstance(email, str):
         return "account:" + get_remote_address()
-    return "account:" + unicodedata.normalize("NFKC", email).strip().lower()
+    return "account:" + normalize_email(email)
 
 
 login_per_ip = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=get_remote_address)
@@ -99,12 +100,12 @@ def refresh_tokens() -> tuple[TokenPair, dict[str, str]]:
     Presenting a spent refresh token again revokes the whole login.
     """
     claims = get_jwt()
-    pair = AuthService().refresh(user_id=current_user.id, session_id=str(claims["sid"]), jti=str(claims["jti"]))
+    pair = AuthService().refresh(user_id=current_caller().id, session_id=str(claims["sid"]), jti=str(claims["jti"]))
     return pair, NO_STORE
 
 
 @bp.post("/logout")
-@bp.auth(*ANY_USER)
+@bp.auth(*ANY_ROLE)
 @bp.response(204)
 def logout() -> None:
     """Revoke this login: its access and refresh tokens stop working, on every server."""
@@ -115,15 +116,15 @@ def logout() -> None:
 
 
 @bp.get("/me")
-@bp.auth(*ANY_USER)
+@bp.auth(*ANY_ROLE)
 @bp.response(200, UserOut)
 def get_profile() -> User:
     """Your own profile."""
-    return UserService().get(user_id=current_user.id)
+    return UserService().get(user_id=current_caller().id)
 
 
 @bp.patch("/me")
-@bp.auth(*ANY_USER)
+@bp.auth(*ANY_ROLE)
 @bp.arguments(ProfilePatch)
 @bp.response(200, UserOut)
 @bp.errors(409, 422)
@@ -132,63 +133,63 @@ def update_profile(data: dict[str, Any]) -> User:
 
     A new password signs out every other login of yours (this one stays).
     """
-    return UserService().update_profile(user_id=current_user.id, session_id=_session_id(), **data)
+    return UserService().update_profile(caller=current_caller(), session_id=_session_id(), **data)
 
 
 # Own delivery addresses
 
 
 @bp.get("/me/addresses")
-@bp.auth(*ANY_USER)
+@bp.auth(*ANY_ROLE)
 @bp.response(200, DeliveryAddressOut(many=True))
 def list_addresses() -> list[DeliveryAddress]:
     """Your delivery addresses, the default first."""
-    return DeliveryAddressService().list_addresses(user_id=current_user.id)
+    return DeliveryAddressService().list_addresses(caller=current_caller())
 
 
 @bp.post("/me/addresses")
-@bp.auth(*ANY_USER)
+@bp.auth(*ANY_ROLE)
 @bp.arguments(DeliveryAddressIn)
 @bp.response(201, DeliveryAddressOut)
 @bp.errors(409, 422)
 def create_address(data: dict[str, Any]) -> DeliveryAddress:
     """Add an address; your first one becomes the default, is_default=true moves the default."""
-    return DeliveryAddressService().add_address(user_id=current_user.id, **data)
+    return DeliveryAddressService().add_address(caller=current_caller(), **data)
 
 
 @bp.get("/me/addresses/<id:address_id>")
-@bp.auth(*ANY_USER)
+@bp.auth(*ANY_ROLE)
 @bp.response(200, DeliveryAddressOut)
 @bp.errors(404)
 def get_address(address_id: int) -> DeliveryAddress:
     """One of your addresses (another user's is a 404)."""
-    return DeliveryAddressService().get_address(user_id=current_user.id, address_id=address_id)
+    return DeliveryAddressService().get_address(caller=current_caller(), address_id=address_id)
 
 
 @bp.patch("/me/addresses/<id:address_id>")
-@bp.auth(*ANY_USER)
+@bp.auth(*ANY_ROLE)
 @bp.arguments(DeliveryAddressPatch)
 @bp.response(200, DeliveryAddressOut)
 @bp.errors(404, 409, 422)
 def update_address(data: dict[str, Any], address_id: int) -> DeliveryAddress:
     """Change one of your addresses."""
-    return DeliveryAddressService().update_address(user_id=current_user.id, address_id=address_id, **data)
+    return DeliveryAddressService().update_address(caller=current_caller(), address_id=address_id, **data)
 
 
 @bp.delete("/me/addresses/<id:address_id>")
-@bp.auth(*ANY_USER)
+@bp.auth(*ANY_ROLE)
 @bp.response(204)
 @bp.errors(404)
 def delete_address(address_id: int) -> None:
     """Delete one of your addresses; past sales keep their copy of it."""
-    DeliveryAddressService().delete_address(user_id=current_user.id, address_id=address_id)
+    DeliveryAddressService().delete_address(caller=current_caller(), address_id=address_id)
 
 
 # Admin: users
 
 
 @bp.get("")
-@bp.auth(ADMIN)
+@bp.auth(Role.ADMIN)
 @bp.arguments(UserQuery, location="query")
 @bp.response(200, UserPage)
 @bp.errors(422)
@@ -198,7 +199,7 @@ def list_users(query: dict[str, Any]) -> Page[User]:
 
 
 @bp.get("/<id:user_id>")
-@bp.auth(ADMIN)
+@bp.auth(Role.ADMIN)
 @bp.response(200, UserOut)
 @bp.errors(404)
 def get_user(user_id: int) -> User:
@@ -207,7 +208,7 @@ def get_user(user_id: int) -> User:
 
 
 @bp.patch("/<id:user_id>")
-@bp.auth(ADMIN)
+@bp.auth(Role.ADMIN)
 @bp.arguments(UserAdminPatch)
 @bp.response(200, UserOut)
 @bp.errors(404, 409, 422)
@@ -220,7 +221,7 @@ def update_user(data: dict[str, Any], user_id: int) -> User:
 
 
 @bp.delete("/<id:user_id>")
-@bp.auth(ADMIN)
+@bp.auth(Role.ADMIN)
 @bp.response(204)
 @bp.errors(404, 409)
 def deactivate_user(user_id: int) -> None:

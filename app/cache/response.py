@@ -23,7 +23,7 @@ def cached_json(key: str, ttl: int, render: Callable[[], Any], *, name: str) -> 
     if entry is None:
         body = json.dumps(render())
         etag = hashlib.sha256(body.encode()).hexdigest()[:32]
-        store.set(key, (etag, body), ttl)
+        store.put(key, (etag, body), ttl)
         log.debug("CACHE MISS: %s - Cached for %ss (key: %s)", name, ttl, key)
     else:
         etag, body = entry

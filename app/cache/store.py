@@ -3,7 +3,6 @@ skipped for a few seconds after a failure, so a dead Redis costs one short timeo
 
 from __future__ import annotations
 
-import builtins
 import logging
 import time
 from collections.abc import Callable
@@ -30,7 +29,7 @@ class _Breaker:
         self.last_warning = -float("inf")
         # Generation bumps that failed: replayed before the next read, so a write made while Redis
         # was unreachable cannot leave entries cached before the outage looking current afterwards.
-        self.pending_incr: builtins.set[str] = builtins.set()  # this module defines its own set()
+        self.pending_incr: set[str] = set()
 
     def call(self, operation: str, fn: Callable[[], T], fallback: T) -> T:
         now = time.monotonic()
@@ -74,7 +73,7 @@ def get_many(*keys: str) -> list[Any]:
     return breaker.call("get_many", lambda: list(cache.get_many(*keys)), [None] * len(keys))
 
 
-def set(key: str, value: Any, ttl: int) -> None:  # noqa: A001 - mirrors the cache API
+def put(key: str, value: Any, ttl: int) -> None:
     _breaker().call("set", lambda: cache.set(key, value, timeout=ttl), None)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, Numeric, TypeDecorator
@@ -39,6 +40,11 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         moment: datetime = value
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def values_check(column: str, values: type[StrEnum]) -> str:
+    """`column IN ('a', 'b')` for a CHECK constraint over an enum's values."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 Money = Numeric(12, 2, asdecimal=True)

@@ -19,7 +19,7 @@ class Cart(Timestamps, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
 
-    lines: Mapped[list[CartProduct]] = relationship(
+    items: Mapped[list[CartProduct]] = relationship(
         back_populates="cart",
         cascade="all, delete-orphan",
         passive_deletes=True,

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, Timestamps, utcnow
+from app.models.base import Base, Timestamps, utcnow, values_check
 
 if TYPE_CHECKING:
     from app.models.delivery_address import DeliveryAddress
 
-ROLES = ("customer", "admin")
+
+class Role(StrEnum):
+    """Who a user is to the shop; the one list of roles (the CHECK below is built from it)."""
+
+    CUSTOMER = "customer"
+    ADMIN = "admin"
 
 
 class User(Timestamps, Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN ('customer', 'admin')", name="role"),
+        CheckConstraint(values_check("role", Role), name="role"),
         # Emails are stored normalised, so a plain unique index is case-insensitive.
         CheckConstraint("email = lower(email)", name="email_lower"),
         Index("ix_users_role_is_active", "role", "is_active"),
@@ -29,7 +35,7 @@ class User(Timestamps, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="customer")
+    role: Mapped[str] = mapped_column(String(16), default=Role.CUSTOMER)
     is_active: Mapped[bool] = mapped_column(default=True)
 
     addresses: Mapped[list[DeliveryAddress]] = relationship(
@@ -38,7 +44,7 @@ class User(Timestamps, Base):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
 
 class AuthSession(Base):
@@ -57,3 +63,7 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+    def is_live(self, user: User | None, now: datetime) -> bool:
+        """True while this login can be used: not revoked, not expired, and its user active."""
+        return user is not None and self.revoked_at is None and self.expires_at > now and user.is_active

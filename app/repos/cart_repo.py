@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.models import Cart, CartProduct, Product
 from app.models.base import utcnow
+from app.repos.sql import dialect_insert
 
 
-def dialect_insert(session: Session, table: Any) -> Any:
-    """INSERT with ON CONFLICT support for the session's database (PostgreSQL or SQLite)."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
-class CartLine(NamedTuple):
-    """A cart line joined with its product's live state."""
+class CartItemRow(NamedTuple):
+    """A cart item (a CartProduct row) joined with its product's live state."""
 
     product_id: int
     quantity: int
@@ -46,8 +38,8 @@ class CartRepo:
     def find_cart_id(self, user_id: int) -> int | None:
         return self.session.scalars(select(Cart.id).where(Cart.user_id == user_id)).one_or_none()
 
-    def lines(self, user_id: int) -> list[CartLine]:
-        """The user's cart lines with live product data, in one query, ordered by product id."""
+    def items(self, user_id: int) -> list[CartItemRow]:
+        """The user's cart items with live product data, in one query, ordered by product id."""
         rows = self.session.execute(
             select(
                 CartProduct.product_id,
@@ -63,10 +55,10 @@ class CartRepo:
             .where(Cart.user_id == user_id)
             .order_by(CartProduct.product_id)
         ).all()
-        return [CartLine(*row) for row in rows]
+        return [CartItemRow(*row) for row in rows]
 
     def add_quantity(self, cart_id: int, product_id: int, quantity: int) -> int:
-        """Add `quantity` to the line (creating it), atomically; returns the line's new quantity."""
+        """Add `quantity` to the item (creating it), atomically; returns the item's new quantity."""
         stmt = dialect_insert(self.session, CartProduct).values(
             cart_id=cart_id, product_id=product_id, quantity=quantity
         )
@@ -77,7 +69,7 @@ class CartRepo:
         return int(self.session.execute(stmt).scalar_one())
 
     def set_quantity(self, cart_id: int, product_id: int, quantity: int) -> bool:
-        """Set an existing line's quantity; False when there is no such line."""
+        """Set an existing item's quantity; False when there is no such item."""
         result = self.session.execute(
             update(CartProduct)
             .where(CartProduct.cart_id == cart_id, CartProduct.product_id == product_id)
@@ -86,7 +78,7 @@ class CartRepo:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    def delete_line(self, cart_id: int, product_id: int) -> bool:
+    def delete_item(self, cart_id: int, product_id: int) -> bool:
         result = self.session.execute(
             delete(CartProduct)
             .where(CartProduct.cart_id == cart_id, CartProduct.product_id == product_id)
@@ -95,7 +87,7 @@ class CartRepo:
         return bool(getattr(result, "rowcount", 0))
 
     def clear(self, user_id: int) -> None:
-        """Delete every line of the user's cart, in one statement."""
+        """Delete every item of the user's cart, in one statement."""
         self.session.execute(
             delete(CartProduct)
             .where(CartProduct.cart_id.in_(select(Cart.id).where(Cart.user_id == user_id).scalar_subquery()))

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Invoice, InvoiceCounter
 from app.models.base import utcnow
-from app.repos.cart_repo import dialect_insert
+from app.repos.sql import dialect_insert
 
 
 class InvoiceRepo:
@@ -26,9 +26,6 @@ class InvoiceRepo:
             index_elements=["year"], set_={"last_number": table.c.last_number + 1}
         ).returning(table.c.last_number)
         return int(self.session.execute(stmt).scalar_one())
-
-    def add(self, invoice: Invoice) -> None:
-        self.session.add(invoice)
 
     def find_by_sale(self, sale_id: int) -> Invoice | None:
         return self.session.scalars(select(Invoice).where(Invoice.sale_id == sale_id)).one_or_none()

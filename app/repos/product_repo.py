@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Product
 from app.models.product import search_vector
+from app.repos.sql import escape_like
 
 _WORD = re.compile(r"\w+")
 _SORT_COLUMNS = {"name": Product.name, "price": Product.price, "created_at": Product.created_at}
@@ -55,6 +56,10 @@ class ProductRepo:
 
     def add(self, product: Product) -> None:
         self.session.add(product)
+
+    def skus(self) -> set[str]:
+        """Every SKU in the catalog, archived products' too."""
+        return set(self.session.scalars(select(Product.sku)))
 
     def list_page(self, query: CatalogQuery) -> list[Product]:
         """One page of products, in a total order (ties broken on id): one statement.
@@ -100,7 +105,7 @@ class ProductRepo:
             return search_vector().op("@@")(self._tsquery(words))
         # SQLite (make dev): the same meaning without an index, every word at the start of a word.
         haystack = literal(" ") + func.lower(Product.name) + literal(" ") + func.lower(Product.description)
-        return and_(*(haystack.like(f"% {_escape_like(word)}%", escape="\\") for word in words))
+        return and_(*(haystack.like(f"% {escape_like(word)}%", escape="\\") for word in words))
 
     def _order(self, query: CatalogQuery) -> list[ColumnElement[Any]]:
         if query.sort is None and query.q is not None and query.words:
@@ -118,14 +123,10 @@ class ProductRepo:
         # matches. Measured on 100k products, a LIKE over the matched names costs ~28 ms for a word in a
         # third of the catalog, where ts_rank over on-the-fly tsvectors cost ~450 ms.
         name = literal(" ") + func.lower(Product.name)
-        in_name = and_(*(name.like(f"% {_escape_like(w)}%", escape="\\") for w in words))
+        in_name = and_(*(name.like(f"% {escape_like(w)}%", escape="\\") for w in words))
         return [case((in_name, 0), else_=1).asc()]
 
     @staticmethod
     def _tsquery(words: list[str]) -> ColumnElement[Any]:
         # Only \w+ words reach to_tsquery, so no tsquery syntax can be injected.
         return func.to_tsquery(literal("simple").cast(REGCONFIG), " & ".join(f"{w}:*" for w in words))
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,9 +12,10 @@ from sqlalchemy import Date, Select, cast, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.models import DeliveryAddress, IdempotencyKey, Sale, SaleProduct
+from app.models import IdempotencyKey, Sale, SaleProduct
 from app.models.base import utcnow
-from app.repos.cart_repo import dialect_insert
+from app.models.sale import SaleStatus
+from app.repos.sql import dialect_insert
 from app.utils.pagination import Page
 
 
@@ -26,6 +27,16 @@ class SaleFilter:
     user_id: int | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None
+
+    @classmethod
+    def of(cls, *, status: str | None, user_id: int | None, date_from: date | None, date_to: date | None) -> SaleFilter:
+        """The filter for whole UTC days `date_from` through `date_to` (both inclusive)."""
+        return cls(
+            status=status,
+            user_id=user_id,
+            created_from=datetime.combine(date_from, time.min, UTC) if date_from else None,
+            created_before=datetime.combine(date_to + timedelta(days=1), time.min, UTC) if date_to else None,
+        )
 
 
 class SaleRepo:
@@ -59,7 +70,7 @@ class SaleRepo:
         The condition is in the UPDATE itself, so of two racing requests exactly one wins.
         """
         values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
-        if status == "cancelled":
+        if status == SaleStatus.CANCELLED:
             values["cancelled_at"] = utcnow()
         row = self.session.execute(
             update(Sale)
@@ -75,12 +86,6 @@ class SaleRepo:
             select(SaleProduct.product_id, SaleProduct.quantity).where(SaleProduct.sale_id == sale_id)
         ).all()
         return {product_id: quantity for product_id, quantity in rows}
-
-    def get_address(self, address_id: int, user_id: int) -> DeliveryAddress | None:
-        """The user's own delivery address (someone else's reads as missing)."""
-        return self.session.scalars(
-            select(DeliveryAddress).where(DeliveryAddress.id == address_id, DeliveryAddress.user_id == user_id)
-        ).one_or_none()
 
     # --- idempotency keys --------------------------------------------------------------------
 
@@ -132,7 +137,7 @@ class SaleRepo:
         """(count, revenue) of the non-cancelled sales."""
         row = self.session.execute(
             select(func.count(Sale.id), func.coalesce(func.sum(Sale.total), 0)).where(
-                Sale.status != "cancelled", *self._conditions(where)
+                Sale.status != SaleStatus.CANCELLED, *self._conditions(where)
             )
         ).one()
         return int(row[0]), Decimal(row[1])
@@ -141,7 +146,7 @@ class SaleRepo:
         value = self.session.scalar(
             select(func.coalesce(func.sum(SaleProduct.quantity), 0))
             .join(Sale, Sale.id == SaleProduct.sale_id)
-            .where(Sale.status != "cancelled", *self._conditions(where))
+            .where(Sale.status != SaleStatus.CANCELLED, *self._conditions(where))
         )
         return int(value or 0)
 
@@ -149,7 +154,7 @@ class SaleRepo:
         day = self._day().label("day")
         rows = self.session.execute(
             select(day, func.count(Sale.id), func.sum(Sale.total))
-            .where(Sale.status != "cancelled", *self._conditions(where))
+            .where(Sale.status != SaleStatus.CANCELLED, *self._conditions(where))
             .group_by(day)
             .order_by(day)
         ).all()
@@ -161,7 +166,7 @@ class SaleRepo:
         rows = self.session.execute(
             select(SaleProduct.product_id, func.max(SaleProduct.name), quantity, revenue)
             .join(Sale, Sale.id == SaleProduct.sale_id)
-            .where(Sale.status != "cancelled", *self._conditions(where))
+            .where(Sale.status != SaleStatus.CANCELLED, *self._conditions(where))
             .group_by(SaleProduct.product_id)
             .order_by(quantity.desc(), revenue.desc(), SaleProduct.product_id)
             .limit(limit)

@@ -27,7 +27,8 @@ class StockRepo:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get_active(self, product_id: int) -> StockRow | None:
+    def sellable(self, product_id: int) -> StockRow | None:
+        """The product's stock row while it is still sold (active); None otherwise."""
         row = self.session.execute(
             select(Product.id, Product.sku, Product.name, Product.price, Product.stock, Product.is_active).where(
                 Product.id == product_id, Product.is_active.is_(True)

@@ -8,11 +8,9 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import AuthSession, User
+from app.models.user import Role
+from app.repos.sql import escape_like
 from app.utils.pagination import Page
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class UserRepo:
@@ -34,7 +32,7 @@ class UserRepo:
         """Users by id, filtered by a case-insensitive substring of email or name, role and active flag."""
         where = []
         if q:
-            pattern = f"%{_escape_like(q)}%"
+            pattern = f"%{escape_like(q)}%"
             where.append(or_(User.email.ilike(pattern, escape="\\"), User.name.ilike(pattern, escape="\\")))
         if role is not None:
             where.append(User.role == role)
@@ -53,9 +51,12 @@ class UserRepo:
         sees one admin left. READ COMMITTED re-evaluates the WHERE on rows it waited for.
         """
         rows = self.session.scalars(
-            select(User.id).where(User.role == "admin", User.is_active.is_(True)).order_by(User.id).with_for_update()
+            select(User.id).where(User.role == Role.ADMIN, User.is_active.is_(True)).order_by(User.id).with_for_update()
         )
         return list(rows)
+
+    def has_admin(self) -> bool:
+        return self.session.scalars(select(User.id).where(User.role == Role.ADMIN).limit(1)).first() is not None
 
     # Login sessions (one per login; revocation lives here).
 

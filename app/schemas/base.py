@@ -31,6 +31,13 @@ class QuerySchema(Schema):
         unknown = EXCLUDE
 
 
+class HeaderSchema(Schema):
+    """Request headers: the ones not declared are ignored, the declared ones strictly validated."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
 class Str(fields.String):
     """Text without NUL characters (PostgreSQL cannot store them), trimmed."""
 
@@ -43,15 +50,20 @@ class Str(fields.String):
         return text
 
 
+def normalize_email(text: str) -> str:
+    """The one spelling of an email address we store and compare: NFKC, trimmed, lower-case."""
+    return unicodedata.normalize("NFKC", text).strip().lower()
+
+
 class Email(fields.Email):
-    """An email address, trimmed, NFKC-normalised and lower-cased before validation."""
+    """An email address, normalised (normalize_email) before validation."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(validate=validate.Length(max=254), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, str):
-            value = unicodedata.normalize("NFKC", value).strip().lower()
+            value = normalize_email(value)
         return str(super()._deserialize(value, attr, data, **kwargs))
 
 

@@ -1,12 +1,11 @@
-"""Cart line inputs."""
+"""Cart item inputs."""
 
 from __future__ import annotations
 
 from marshmallow import fields, validate
 
+from app.models.cart_product import MAX_ITEM_QUANTITY
 from app.schemas.base import Id, InSchema
-
-MAX_LINE_QUANTITY = 999
 
 
 class CartItemIn(InSchema):
@@ -14,8 +13,8 @@ class CartItemIn(InSchema):
     quantity = fields.Integer(
         strict=True,
         load_default=1,
-        validate=validate.Range(1, MAX_LINE_QUANTITY),
-        metadata={"description": f"Units to add (the line holds at most {MAX_LINE_QUANTITY})"},
+        validate=validate.Range(1, MAX_ITEM_QUANTITY),
+        metadata={"description": f"Units to add (the item holds at most {MAX_ITEM_QUANTITY})"},
     )
 
 
@@ -23,6 +22,6 @@ class CartItemPatch(InSchema):
     quantity = fields.Integer(
         strict=True,
         required=True,
-        validate=validate.Range(0, MAX_LINE_QUANTITY),
-        metadata={"description": "The line's new quantity; 0 removes the line"},
+        validate=validate.Range(0, MAX_ITEM_QUANTITY),
+        metadata={"description": "The item's new quantity; 0 removes the item"},
     )

@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.models.sale import SALE_STATUSES
-from app.schemas.base import MAX_INT, Id, InSchema, Money, PageQuery, Str, UtcDateTime, page_of
+from app.models.sale import IDEMPOTENCY_KEY_MAX, SaleStatus
+from app.schemas.base import MAX_INT, HeaderSchema, Id, InSchema, Money, PageQuery, Str, UtcDateTime, page_of
 from app.schemas.delivery_address import AddressSnapshotOut
 from app.schemas.invoice import InvoiceSummaryOut
 from app.schemas.sale_product import SaleLineOut
@@ -18,10 +18,27 @@ class CheckoutIn(InSchema):
     notes = Str(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
+class CheckoutHeaders(HeaderSchema):
+    """The checkout's optional Idempotency-Key (an invalid one: 400 `invalid_header`)."""
+
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        load_default=None,
+        validate=[
+            validate.Length(1, IDEMPOTENCY_KEY_MAX),
+            validate.Regexp(r"^[ -~]+$", error="Must be printable ASCII characters."),
+        ],
+        metadata={
+            "description": "Retry-safe checkout: the same key and body return the same sale (kept at least 24 h).",
+            "example": "3f1c9a52-7f57-4b7e-9f0e-0c6f1f3b9e21",
+        },
+    )
+
+
 class SaleOut(Schema):
     id = fields.Integer(required=True)
     user_id = fields.Integer(required=True)
-    status = fields.String(required=True, metadata={"enum": list(SALE_STATUSES)})
+    status = fields.String(required=True, metadata={"enum": [status.value for status in SaleStatus]})
     currency = fields.String(required=True)
     subtotal = Money(required=True)
     tax = Money(required=True)
@@ -41,7 +58,7 @@ SalePage = page_of(SaleOut)
 
 
 class AdminSalesQuery(PageQuery):
-    status = fields.String(validate=validate.OneOf(SALE_STATUSES))
+    status = fields.Enum(SaleStatus, by_value=True)
     user_id = fields.Integer(validate=validate.Range(1, MAX_INT))  # query strings are text: not strict
     date_from = fields.Date(metadata={"description": "First UTC day included (YYYY-MM-DD)"})
     date_to = fields.Date(metadata={"description": "Last UTC day included (YYYY-MM-DD)"})
@@ -54,7 +71,7 @@ class AdminSalesQuery(PageQuery):
 
 
 class SaleStatusPatch(InSchema):
-    status = fields.String(required=True, validate=validate.OneOf(SALE_STATUSES))
+    status = fields.Enum(SaleStatus, by_value=True, required=True)
 
 
 class DailyRevenueOut(Schema):

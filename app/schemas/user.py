@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.models.user import ROLES
+from app.models.user import Role
 from app.schemas.base import Email, InSchema, PageQuery, Str, UtcDateTime, page_of
 
 PASSWORD_MIN = 8
@@ -60,14 +60,14 @@ class ProfilePatch(InSchema):
 
 
 class UserAdminPatch(InSchema):
-    role = fields.String(validate=validate.OneOf(ROLES))
+    role = fields.Enum(Role, by_value=True)
     is_active = fields.Boolean()
     name = _name()
 
 
 class UserQuery(PageQuery):
     q = Str(validate=validate.Length(max=100), metadata={"description": "Part of the email or name (empty: all)"})
-    role = fields.String(validate=validate.OneOf(ROLES))
+    role = fields.Enum(Role, by_value=True)
     is_active = fields.Boolean()
 
 
@@ -75,7 +75,7 @@ class UserOut(Schema):
     id = fields.Integer(required=True)
     email = fields.String(required=True)
     name = fields.String(required=True)
-    role = fields.String(required=True, metadata={"enum": list(ROLES)})
+    role = fields.String(required=True, metadata={"enum": [role.value for role in Role]})
     is_active = fields.Boolean(required=True)
     created_at = UtcDateTime(required=True)
     updated_at = UtcDateTime(required=True)

@@ -1,4 +1,4 @@
-"""Authorization decorators for views."""
+"""Authorization for views: who the caller is, and whether their role allows the action."""
 
 from __future__ import annotations
 
@@ -8,24 +8,30 @@ from typing import Any, TypeVar, cast
 
 from flask_jwt_extended import current_user, verify_jwt_in_request
 
-from app.security.rbac import has_role
+from app.models.user import Role
+from app.security.rbac import Caller, has_role
 from app.utils.exceptions import Forbidden
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def roles_required(*roles: str) -> Callable[[F], F]:
+def require_roles(*roles: Role, detail: str = "Your role does not allow this action.") -> None:
     """A valid access token whose user (loaded from the database) has one of `roles`.
 
-    No token or a bad one: 401. A live user without the role: 403.
+    No token or a bad one: 401 (from the JWT callbacks). A live user without the role: 403.
     """
+    verify_jwt_in_request()
+    if not has_role(current_user.role, roles):
+        raise Forbidden(detail)
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """`require_roles` before the view runs."""
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            verify_jwt_in_request()
-            if not has_role(current_user.role, roles):
-                raise Forbidden("Your role does not allow this action.")
+            require_roles(*roles)
             return view(*args, **kwargs)
 
         return cast(F, wrapper)
@@ -42,3 +48,8 @@ def refresh_token_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+def current_caller() -> Caller:
+    """The authenticated caller of this request (call after the token was verified)."""
+    return Caller(id=current_user.id, role=Role(current_user.role))

@@ -7,18 +7,9 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import DeliveryAddress
 from app.repos.delivery_address_repo import DeliveryAddressRepo
-from app.services.constraints import translate_constraints
-from app.utils.exceptions import Conflict, NotFound
-
-
-class AddressNotFound(NotFound):
-    code = "address_not_found"
-    title = "Address not found"
-
-
-class DefaultAddressConflict(Conflict):
-    code = "default_address_conflict"
-    title = "Default address changed concurrently"
+from app.security.rbac import Caller
+from app.services.unit_of_work import UnitOfWork
+from app.utils.exceptions import AddressNotFound, DefaultAddressConflict
 
 
 def _default_conflict() -> DefaultAddressConflict:
@@ -31,14 +22,15 @@ _CONSTRAINTS = {"uq_delivery_addresses_user_id_default": _default_conflict}
 class DeliveryAddressService:
     def __init__(self, session: Session | None = None) -> None:
         self.session = session or db.session()
+        self.uow = UnitOfWork(self.session)
         self.addresses = DeliveryAddressRepo(self.session)
 
-    def list_addresses(self, *, user_id: int) -> list[DeliveryAddress]:
-        return self.addresses.list_for_user(user_id)
+    def list_addresses(self, *, caller: Caller) -> list[DeliveryAddress]:
+        return self.addresses.list_for_user(caller.id)
 
-    def get_address(self, *, user_id: int, address_id: int) -> DeliveryAddress:
-        """The user's own address. Raises AddressNotFound, also for another user's address."""
-        address = self.addresses.get_owned(user_id, address_id)
+    def get_address(self, *, caller: Caller, address_id: int) -> DeliveryAddress:
+        """The caller's own address. Raises AddressNotFound, also for another user's address."""
+        address = self.addresses.get_owned(caller.id, address_id)
         if address is None:
             raise AddressNotFound("No such address in your address book.")
         return address
@@ -46,7 +38,7 @@ class DeliveryAddressService:
     def add_address(
         self,
         *,
-        user_id: int,
+        caller: Caller,
         recipient_name: str,
         line1: str,
         city: str,
@@ -57,41 +49,42 @@ class DeliveryAddressService:
         phone: str | None = None,
         is_default: bool = False,
     ) -> DeliveryAddress:
-        """Add an address. It becomes the default when asked to, or when the user has none yet."""
-        if is_default:
-            self.addresses.clear_default(user_id)
-        elif not self.addresses.has_default(user_id):
-            is_default = True
-        address = DeliveryAddress(
-            user_id=user_id,
-            recipient_name=recipient_name,
-            line1=line1,
-            line2=line2,
-            city=city,
-            state=state,
-            postal_code=postal_code,
-            country=country,
-            phone=phone,
-            is_default=is_default,
-        )
-        self.addresses.add(address)
-        with translate_constraints(self.session, _CONSTRAINTS):
-            self.session.commit()
+        """Add an address. It becomes the default when asked to, or when the caller has none yet."""
+        with self.uow:
+            if is_default:
+                self.addresses.clear_default(caller.id)
+            elif not self.addresses.has_default(caller.id):
+                is_default = True
+            address = DeliveryAddress(
+                user_id=caller.id,
+                recipient_name=recipient_name,
+                line1=line1,
+                line2=line2,
+                city=city,
+                state=state,
+                postal_code=postal_code,
+                country=country,
+                phone=phone,
+                is_default=is_default,
+            )
+            self.addresses.add(address)
+            self.uow.commit(_CONSTRAINTS)
         return address
 
-    def update_address(self, *, user_id: int, address_id: int, **changes: str | bool | None) -> DeliveryAddress:
-        """Change fields of the user's own address; is_default=true moves the default here."""
-        address = self.get_address(user_id=user_id, address_id=address_id)
-        if changes.get("is_default") is True:
-            self.addresses.clear_default(user_id, keep=address.id)
-        for field, value in changes.items():
-            setattr(address, field, value)
-        with translate_constraints(self.session, _CONSTRAINTS):
-            self.session.commit()
+    def update_address(self, *, caller: Caller, address_id: int, **changes: str | bool | None) -> DeliveryAddress:
+        """Change fields of the caller's own address; is_default=true moves the default here."""
+        with self.uow:
+            address = self.get_address(caller=caller, address_id=address_id)
+            if changes.get("is_default") is True:
+                self.addresses.clear_default(caller.id, keep=address.id)
+            for field, value in changes.items():
+                setattr(address, field, value)
+            self.uow.commit(_CONSTRAINTS)
         return address
 
-    def delete_address(self, *, user_id: int, address_id: int) -> None:
-        """Delete the user's own address. Past sales keep their snapshot of it."""
-        address = self.get_address(user_id=user_id, address_id=address_id)
-        self.addresses.delete(address)
-        self.session.commit()
+    def delete_address(self, *, caller: Caller, address_id: int) -> None:
+        """Delete the caller's own address. Past sales keep their snapshot of it."""
+        with self.uow:
+            address = self.get_address(caller=caller, address_id=address_id)
+            self.addresses.delete(address)
+            self.uow.commit()

@@ -5,11 +5,14 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.cache import keys
 from app.extensions import db
-from app.models import Product, User
+from app.models import Product
+from app.repos.product_repo import ProductRepo
+from app.repos.user_repo import UserRepo
+from app.services.unit_of_work import UnitOfWork
 
 CATALOG: dict[str, list[tuple[str, str, str]]] = {
     "electronics": [
@@ -90,33 +93,39 @@ CATALOG: dict[str, list[tuple[str, str, str]]] = {
 class DemoService:
     def __init__(self, session: Session | None = None) -> None:
         self.session = session or db.session()
+        self.uow = UnitOfWork(self.session)
+        self.products = ProductRepo(self.session)
+        self.users = UserRepo(self.session)
 
     def seed_catalog(self) -> int:
         """Add the demo products that are missing (by SKU); returns how many were added."""
-        existing = set(self.session.scalars(select(Product.sku)))
-        added = 0
-        for category, items in CATALOG.items():
-            for index, (name, description, price) in enumerate(items, start=1):
-                sku = f"{category[:4].upper()}-{index:03d}"
-                if sku in existing:
-                    continue
-                self.session.add(
-                    Product(
-                        sku=sku,
-                        name=name,
-                        description=description,
-                        price=Decimal(price),
-                        stock=10 + (index * 7) % 40,
-                        category=category,
-                        image_url=f"https://images.example.com/{sku.lower()}.jpg",
+        with self.uow:
+            existing = self.products.skus()
+            added = 0
+            for category, items in CATALOG.items():
+                for index, (name, description, price) in enumerate(items, start=1):
+                    sku = f"{category[:4].upper()}-{index:03d}"
+                    if sku in existing:
+                        continue
+                    self.products.add(
+                        Product(
+                            sku=sku,
+                            name=name,
+                            description=description,
+                            price=Decimal(price),
+                            stock=10 + (index * 7) % 40,
+                            category=category,
+                            image_url=f"https://images.example.com/{sku.lower()}.jpg",
+                        )
                     )
-                )
-                added += 1
-        self.session.commit()
+                    added += 1
+            if added:
+                self.uow.after_commit(lambda: keys.bump(keys.CATALOG))
+            self.uow.commit()
         return added
 
     def has_admin(self) -> bool:
-        return self.session.scalars(select(User.id).where(User.role == "admin").limit(1)).first() is not None
+        return self.users.has_admin()
 
     @staticmethod
     def new_password() -> str:

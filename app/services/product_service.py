@@ -10,22 +10,17 @@ from typing import Any, TypedDict, Unpack
 from sqlalchemy.orm import Session
 
 from app.cache import keys, store
+from app.config import ShopSettings
 from app.extensions import db
 from app.models import Product
 from app.repos.product_repo import CatalogQuery, ProductRepo
-from app.services.constraints import translate_constraints
-from app.utils.exceptions import Conflict, NotFound
+from app.services.unit_of_work import UnitOfWork
+from app.utils.exceptions import DuplicateSku, ProductNotFound
 from app.utils.pagination import Page
 
 
-class DuplicateSku(Conflict):
-    code = "duplicate_sku"
-    title = "Duplicate SKU"
-
-
-class ProductNotFound(NotFound):
-    def __init__(self, product_id: int) -> None:
-        super().__init__(f"There is no product {product_id} in the catalog.")
+def _not_found(product_id: int) -> ProductNotFound:
+    return ProductNotFound(f"There is no product {product_id} in the catalog.")
 
 
 @dataclass(frozen=True)
@@ -76,12 +71,11 @@ class ProductChanges(TypedDict, total=False):
 
 
 class ProductService:
-    def __init__(self, session: Session | None = None, *, currency: str, count_ttl: int | None = None) -> None:
-        """`count_ttl`: seconds to keep the number of matches per filter set in the cache (None: never)."""
+    def __init__(self, shop: ShopSettings, session: Session | None = None) -> None:
+        self.shop = shop
         self.session = session or db.session()
+        self.uow = UnitOfWork(self.session)
         self.products = ProductRepo(self.session)
-        self.currency = currency
-        self.count_ttl = count_ttl
 
     def list_page(
         self,
@@ -113,14 +107,14 @@ class ProductService:
         )
         rows = self.products.list_page(query)
         total = self._total(query, len(rows))
-        return Page([CatalogProduct.of(p, self.currency) for p in rows], query.page, query.per_page, total)
+        return Page([CatalogProduct.of(p, self.shop.currency) for p in rows], query.page, query.per_page, total)
 
     def get(self, product_id: int) -> CatalogProduct:
         """An active product. Raises ProductNotFound (also for archived ones)."""
         product = self.products.get_active(product_id)
         if product is None:
-            raise ProductNotFound(product_id)
-        return CatalogProduct.of(product, self.currency)
+            raise _not_found(product_id)
+        return CatalogProduct.of(product, self.shop.currency)
 
     def create(
         self,
@@ -134,17 +128,19 @@ class ProductService:
         image_url: str | None = None,
     ) -> CatalogProduct:
         """Add a product to the catalog. Raises DuplicateSku."""
-        product = Product(
-            sku=sku,
-            name=name,
-            price=price,
-            stock=stock,
-            description=description,
-            category=category,
-            image_url=image_url,
-        )
-        self.products.add(product)
-        return self._commit(product)
+        with self.uow:
+            product = Product(
+                sku=sku,
+                name=name,
+                price=price,
+                stock=stock,
+                description=description,
+                category=category,
+                image_url=image_url,
+            )
+            self.products.add(product)
+            self._commit(product)
+        return CatalogProduct.of(product, self.shop.currency)
 
     def replace(
         self,
@@ -172,49 +168,44 @@ class ProductService:
 
     def change(self, product_id: int, **changes: Unpack[ProductChanges]) -> CatalogProduct:
         """Change the given fields (archived products too). Raises ProductNotFound, DuplicateSku."""
-        product = self._get_any(product_id)
-        for field, value in changes.items():
-            setattr(product, field, value)
-        return self._commit(product)
+        with self.uow:
+            product = self._get_any(product_id)
+            for field, value in changes.items():
+                setattr(product, field, value)
+            self._commit(product)
+        return CatalogProduct.of(product, self.shop.currency)
 
     def archive(self, product_id: int) -> None:
         """Hide a product from the catalog and new carts; sales keep their lines. Idempotent.
 
         Raises ProductNotFound for an id that never existed.
         """
-        product = self._get_any(product_id)
-        if not product.is_active:
-            return
-        product.is_active = False
-        self.session.commit()
-        keys.bump(keys.CATALOG)
+        with self.uow:
+            product = self._get_any(product_id)
+            if not product.is_active:
+                return
+            product.is_active = False
+            self._commit(product)
 
     def _get_any(self, product_id: int) -> Product:
         product = self.products.get(product_id)
         if product is None:
-            raise ProductNotFound(product_id)
+            raise _not_found(product_id)
         return product
 
-    def _commit(self, product: Product) -> CatalogProduct:
-        sku = product.sku  # read before a rollback expires it
-        with translate_constraints(
-            self.session,
-            {"uq_products_sku": lambda: DuplicateSku(f"Another product already has the SKU {sku!r}.")},
-        ):
-            self.session.commit()
-        keys.bump(keys.CATALOG)
-        return CatalogProduct.of(product, self.currency)
+    def _commit(self, product: Product) -> None:
+        sku = product.sku  # read before a failed commit expires it
+        self.uow.after_commit(lambda: keys.bump(keys.CATALOG))
+        self.uow.commit({"uq_products_sku": lambda: DuplicateSku(f"Another product already has the SKU {sku!r}.")})
 
     def _total(self, query: CatalogQuery, row_count: int) -> int:
         # A short page (or an empty first page) tells the total without counting.
         if (0 < row_count < query.per_page) or (row_count == 0 and query.page == 1):
             return query.offset + row_count
-        if self.count_ttl is None:
-            return self.products.count(query)
         filters: dict[str, Any] = {k: v for k, v in asdict(query).items() if k not in {"page", "per_page", "sort"}}
         key = keys.catalog_count(filters)
         total = store.get(key)
         if not isinstance(total, int):
             total = self.products.count(query)
-            store.set(key, total, self.count_ttl)
+            store.put(key, total, self.shop.catalog_ttl)
         return total

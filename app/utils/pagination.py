@@ -18,7 +18,3 @@ class Page(Generic[T]):
     @property
     def pages(self) -> int:
         return -(-self.total // self.per_page) if self.total else 0
-
-    @property
-    def offset(self) -> int:
-        return (self.page - 1) * self.per_page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask
@@ -42,11 +43,12 @@ def test_cart_and_checkout_totals_are_exact(
     assert cart["total"] == f"{subtotal:.2f}"
     assert sorted(i["line_total"] for i in cart["items"]) == sorted(f"{Decimal(c * q) / 100:.2f}" for c, q in lines)
 
-    app.config["TAX_RATE"] = Decimal(tax_rate)
+    shop = app.extensions["shop"]
+    app.extensions["shop"] = replace(shop, tax_rate=Decimal(tax_rate))
     try:
         sale = client.post("/api/sales/checkout", json={"delivery_address_id": address.id}, headers=headers)
     finally:
-        app.config["TAX_RATE"] = Decimal("0")
+        app.extensions["shop"] = shop
     assert sale.status_code == 201, sale.get_json()
     body = sale.get_json()
     tax = (subtotal * Decimal(tax_rate)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

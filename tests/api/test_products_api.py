@@ -362,12 +362,14 @@ def test_detail_shows_exactly_the_product_fields(client: FlaskClient, db_session
 def test_detail_of_an_archived_product_is_404(client: FlaskClient, db_session: Session) -> None:
     product = make_product(db_session, is_active=False)
 
-    assert_problem(client.get(f"/api/products/{product.id}"), 404, "not_found")
+    assert_problem(client.get(f"/api/products/{product.id}"), 404, "product_not_found")
 
 
 @pytest.mark.parametrize("product_id", ["0", "-1", "999999", str(2**31), str(2**63), "abc", "1.5", "%00"])
 def test_detail_of_an_unknown_or_malformed_id_is_404(client: FlaskClient, product_id: str) -> None:
-    assert_problem(client.get(f"/api/products/{product_id}"), 404, "not_found")
+    # A well-formed id names no product; anything else names no route at all.
+    code = "product_not_found" if product_id == "999999" else "not_found"
+    assert_problem(client.get(f"/api/products/{product_id}"), 404, code)
 
 
 # ---------------------------------------------------------------- admin writes
@@ -580,7 +582,7 @@ def test_patch_rejects_bad_fields(
 def test_writes_to_an_unknown_product_are_404(client: FlaskClient, admin_headers: Headers, method: str) -> None:
     response = getattr(client, method)("/api/products/999999", json=valid_body(), headers=admin_headers)
 
-    assert_problem(response, 404, "not_found")
+    assert_problem(response, 404, "product_not_found")
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
@@ -604,7 +606,7 @@ def test_delete_archives_the_product(client: FlaskClient, db_session: Session, a
     assert response.data == b""
     db_session.expire_all()
     assert db_session.get(Product, product.id).is_active is False  # type: ignore[union-attr]
-    assert_problem(client.get(f"/api/products/{product.id}"), 404, "not_found")
+    assert_problem(client.get(f"/api/products/{product.id}"), 404, "product_not_found")
 
 
 @pytest.mark.admin
@@ -646,7 +648,7 @@ def test_archived_products_stay_in_past_sales(client: FlaskClient, db_session: S
 
     assert client.delete(f"/api/products/{product.id}", headers=admin_headers).status_code == 204
 
-    assert_problem(client.get(f"/api/products/{product.id}"), 404, "not_found")
+    assert_problem(client.get(f"/api/products/{product.id}"), 404, "product_not_found")
     assert product.id not in ids(client.get("/api/products"))
     db_session.expire_all()
     line = db_session.scalars(select(SaleProduct).where(SaleProduct.sale_id == sale.id)).one()

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from app.extensions import db
 from app.models import Product
 from app.services.product_service import ProductService
+from tests.builders import SHOP
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.cache, pytest.mark.products]
 
@@ -59,7 +60,7 @@ def test_no_read_after_a_write_sees_the_old_price(racing_app: Flask) -> None:
     barrier.wait()
     time.sleep(0.1)  # readers fill and hit the cache
     with racing_app.app_context():
-        ProductService(currency="USD").change(product_id, price=Decimal("2.00"))
+        ProductService(SHOP).change(product_id, price=Decimal("2.00"))
         db.session.remove()
     written_at = time.monotonic()
     time.sleep(0.1)

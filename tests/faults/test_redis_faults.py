@@ -37,6 +37,6 @@ def test_cache_calls_fail_fast_while_redis_is_down(make_app: Callable[..., Flask
         started = time.monotonic()
         for _ in range(50):
             assert store.get("anything") is None
-            store.set("anything", 1, 60)
+            store.put("anything", 1, 60)
         # One short timeout at most, then the breaker skips Redis: not 100 timeouts.
         assert time.monotonic() - started < 1.0

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.models import AuthSession
 from app.security.tokens import Lifetimes
-from app.services.auth_service import AuthService, InvalidCredentials, RefreshTokenReused
-from app.services.user_service import LastAdmin, UserService
+from app.services.auth_service import AuthService
+from app.services.user_service import UserService
+from app.utils.exceptions import InvalidCredentials, LastAdmin, RefreshTokenReused
 from app.utils.passwords import Passwords
 from tests.builders import PASSWORD, make_user
 

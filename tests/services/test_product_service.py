@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from app.models import Base, Product
 from app.repos.product_repo import CatalogQuery, ProductRepo
-from app.services.product_service import DuplicateSku, ProductNotFound, ProductService
-from tests.builders import make_product
+from app.services.product_service import ProductService
+from app.utils.exceptions import DuplicateSku, ProductNotFound
+from tests.builders import SHOP, make_product
 
 pytestmark = pytest.mark.products
 
@@ -37,7 +39,7 @@ def seed(session: Session) -> None:
 
 @pytest.fixture
 def service(db_session: Session) -> ProductService:
-    return ProductService(db_session, currency="USD", count_ttl=60)
+    return ProductService(SHOP, db_session)
 
 
 @pytest.fixture
@@ -166,4 +168,4 @@ def test_archive_is_idempotent_and_keeps_the_row(
 def test_products_are_priced_in_the_given_currency(db_session: Session) -> None:
     product = make_product(db_session)
 
-    assert ProductService(db_session, currency="EUR").get(product.id).currency == "EUR"
+    assert ProductService(replace(SHOP, currency="EUR"), db_session).get(product.id).currency == "EUR"

@@ -1,8 +1,6 @@
-"""SaleService on the real database: the stock backstop, the invoice counter and request fingerprints."""
+"""Checkout on the real database: the stock backstop, the invoice counter and request fingerprints."""
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -11,13 +9,11 @@ from sqlalchemy.orm import Session
 from app.models import InvoiceCounter, Product, Sale
 from app.repos.invoice_repo import InvoiceRepo
 from app.repos.stock_repo import StockRepo, StockRow
-from app.services.cart_service import InsufficientStock
-from app.services.sale_service import SaleService, request_hash
-from tests.builders import make_address, make_cart, make_product, make_user
+from app.services.checkout_service import CheckoutService, request_hash
+from app.utils.exceptions import InsufficientStock
+from tests.builders import SHOP, caller_of, make_address, make_cart, make_product, make_user
 
 pytestmark = pytest.mark.sales
-
-SHOP = {"currency": "USD", "tax_rate": Decimal("0"), "shop_name": "Shop"}
 
 
 def test_the_stock_check_constraint_backs_up_a_missing_lock(
@@ -32,8 +28,8 @@ def test_the_stock_check_constraint_backs_up_a_missing_lock(
     monkeypatch.setattr(StockRepo, "lock_products", lambda self, ids: [stale])  # as if read without a lock
 
     with pytest.raises(InsufficientStock):
-        SaleService(db_session).checkout(
-            user=user, delivery_address_id=address.id, notes=None, idempotency_key=None, **SHOP
+        CheckoutService(SHOP, db_session).checkout(
+            caller=caller_of(user), delivery_address_id=address.id, notes=None, idempotency_key=None
         )
 
     db_session.expire_all()

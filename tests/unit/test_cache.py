@@ -110,7 +110,7 @@ def test_each_app_has_its_own_breaker(make_app: Callable[..., Flask], app: Flask
     with dead.app_context():
         store.get("anything")  # fails and opens the dead app's breaker
     with app.app_context():
-        store.set("still-cached", "yes", 10)
+        store.put("still-cached", "yes", 10)
 
         assert store.get("still-cached") == "yes"
 

@@ -1,0 +1,20 @@
+"""SQL helpers every repo shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """INSERT with ON CONFLICT support for the session's database (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def escape_like(text: str) -> str:
+    """`text` matched literally inside a LIKE pattern (with escape="\\\\")."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

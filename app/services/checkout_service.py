@@ -1,0 +1,197 @@
+"""Checkout: the cart becomes a sale with its invoice, all or nothing, at most once per Idempotency-Key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.cache import keys
+from app.config import ShopSettings
+from app.extensions import db
+from app.models import DeliveryAddress, Invoice, Sale, SaleProduct, User
+from app.models.base import utcnow
+from app.models.sale import SaleStatus
+from app.repos.cart_repo import CartItemRow, CartRepo
+from app.repos.delivery_address_repo import DeliveryAddressRepo
+from app.repos.invoice_repo import InvoiceRepo
+from app.repos.sale_repo import SaleRepo
+from app.repos.stock_repo import StockRepo, StockRow
+from app.repos.user_repo import UserRepo
+from app.security.rbac import Caller
+from app.services.unit_of_work import UnitOfWork, translate_constraints
+from app.utils.exceptions import (
+    AddressNotFound,
+    CartEmpty,
+    IdempotencyKeyReused,
+    InsufficientStock,
+    ProductUnavailable,
+    RequestInProgress,
+)
+from app.utils.money import to_cents
+
+
+@dataclass(frozen=True)
+class CheckoutResult:
+    sale: Sale
+    replayed: bool
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of a request body: what "the same request" means for a key."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class CheckoutService:
+    def __init__(self, shop: ShopSettings, session: Session | None = None) -> None:
+        self.shop = shop
+        self.session = session or db.session()
+        self.uow = UnitOfWork(self.session)
+        self.sales = SaleRepo(self.session)
+        self.carts = CartRepo(self.session)
+        self.addresses = DeliveryAddressRepo(self.session)
+        self.stock = StockRepo(self.session)
+        self.invoices = InvoiceRepo(self.session)
+        self.users = UserRepo(self.session)
+
+    def checkout(
+        self, *, caller: Caller, delivery_address_id: int, notes: str | None, idempotency_key: str | None
+    ) -> CheckoutResult:
+        """Turn the caller's cart into a sale with its invoice, all or nothing, in one transaction.
+
+        With an `idempotency_key`, a retry with the same body returns the first sale unchanged.
+        Raises CartEmpty, AddressNotFound, ProductUnavailable, InsufficientStock,
+        IdempotencyKeyReused, RequestInProgress.
+        """
+        fingerprint = request_hash({"delivery_address_id": delivery_address_id, "notes": notes})
+        with self.uow:
+            # The claim comes first, inside this transaction: a concurrent request with the same
+            # key blocks on the unique index until we commit or roll back.
+            if idempotency_key is None or self.sales.claim_key(caller.id, idempotency_key, fingerprint):
+                sale = self._sell_cart(caller, delivery_address_id, notes)
+                if idempotency_key is not None:
+                    self.sales.attach_sale_to_key(caller.id, idempotency_key, sale.id)
+                self.uow.after_commit(lambda: keys.bump(keys.cart_family(caller.id), keys.ADMIN_SALES))
+                self.uow.commit()
+                return CheckoutResult(sale=sale, replayed=False)
+        # An earlier request holds the key; read what it settled on, after our rollback.
+        assert idempotency_key is not None
+        return CheckoutResult(sale=self._replay(caller, idempotency_key, fingerprint), replayed=True)
+
+    def _sell_cart(self, caller: Caller, delivery_address_id: int, notes: str | None) -> Sale:
+        items = self.carts.items(caller.id)
+        if not items:
+            raise CartEmpty("Your cart is empty: add products before checking out.")
+        address = self.addresses.get_owned(caller.id, delivery_address_id)
+        if address is None:
+            raise AddressNotFound(f"Delivery address {delivery_address_id} not found.")
+        locked = self._take_stock(items)
+        sale = self._new_sale(caller, address, notes, items, locked)
+        self.sales.add(sale)
+        self.session.flush()  # one INSERT for the sale, one executemany for its lines
+        # The invoice number last, so the counter row stays locked only until the commit.
+        buyer = self.users.get(caller.id)
+        assert buyer is not None  # the request's token was checked against this live user
+        self._issue_invoice(sale, buyer)
+        self.carts.clear(caller.id)
+        return sale
+
+    def _take_stock(self, items: list[CartItemRow]) -> dict[int, StockRow]:
+        """Lock the products (one statement, id order), check them, decrement their stock (one statement)."""
+        wanted = {item.product_id: item.quantity for item in items}
+        locked = {row.id: row for row in self.stock.lock_products(list(wanted))}
+        unavailable = [pid for pid in wanted if pid not in locked or not locked[pid].is_active]
+        if unavailable:
+            raise ProductUnavailable(
+                f"Product(s) {', '.join(map(str, unavailable))} are no longer sold; remove them from your cart.",
+                product_ids=unavailable,
+            )
+        short = [(pid, qty, locked[pid].stock) for pid, qty in wanted.items() if locked[pid].stock < qty]
+        if short:
+            raise InsufficientStock(short)
+        # CHECK (stock >= 0) is the backstop should a lock ever be missing (e.g. on SQLite).
+        with translate_constraints({"ck_products_stock_non_negative": lambda: InsufficientStock([])}):
+            self.stock.take_stock(wanted)
+        return locked
+
+    def _new_sale(
+        self,
+        caller: Caller,
+        address: DeliveryAddress,
+        notes: str | None,
+        items: list[CartItemRow],
+        locked: dict[int, StockRow],
+    ) -> Sale:
+        """The sale at the locked prices, its lines and the address as they are now (snapshots)."""
+        lines = [
+            SaleProduct(
+                product_id=item.product_id,
+                sku=locked[item.product_id].sku,
+                name=locked[item.product_id].name,
+                unit_price=locked[item.product_id].price,
+                quantity=item.quantity,
+                line_total=to_cents(locked[item.product_id].price * item.quantity),
+            )
+            for item in items
+        ]
+        subtotal = sum((line.line_total for line in lines), Decimal("0.00"))
+        tax = to_cents(subtotal * self.shop.tax_rate)
+        now = utcnow()
+        return Sale(
+            user_id=caller.id,
+            status=SaleStatus.PENDING,
+            currency=self.shop.currency,
+            subtotal=subtotal,
+            tax=tax,
+            total=subtotal + tax,
+            delivery_address_id=address.id,
+            delivery_address=address.snapshot(),
+            notes=notes,
+            created_at=now,
+            updated_at=now,
+            lines=lines,
+        )
+
+    def _issue_invoice(self, sale: Sale, buyer: User) -> None:
+        """Number the sale's invoice (gap-free: the counter update rolls back with the checkout) and add it."""
+        year = sale.created_at.year
+        number = self.invoices.next_number(year)
+        sale.invoice = Invoice(
+            number=f"INV-{year}-{number:06d}",
+            issued_at=sale.created_at,
+            currency=sale.currency,
+            subtotal=sale.subtotal,
+            tax=sale.tax,
+            total=sale.total,
+            seller={"name": self.shop.name},
+            buyer={"name": buyer.name, "email": buyer.email},
+            delivery_address=sale.delivery_address,
+            lines=[
+                {
+                    "product_id": line.product_id,
+                    "sku": line.sku,
+                    "name": line.name,
+                    "unit_price": str(line.unit_price),
+                    "quantity": line.quantity,
+                    "line_total": str(line.line_total),
+                }
+                for line in sale.lines
+            ],
+        )
+        self.session.flush()
+
+    def _replay(self, caller: Caller, key: str, fingerprint: str) -> Sale:
+        stored = self.sales.find_key(caller.id, key)
+        if stored is not None and stored.request_hash != fingerprint:
+            raise IdempotencyKeyReused("This Idempotency-Key was already used with a different request body.")
+        if stored is None or stored.sale_id is None:
+            raise RequestInProgress("A request with this Idempotency-Key is still being processed; retry shortly.")
+        sale = self.sales.get(stored.sale_id)
+        if sale is None:  # pragma: no cover - the key row cascades away with its sale
+            raise RequestInProgress("The sale of this Idempotency-Key is not available.")
+        return sale

@@ -1,0 +1,73 @@
+"""Sales analytics for admins, computed in SQL over the non-cancelled sales."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from app.config import ShopSettings
+from app.extensions import db
+from app.models.sale import SaleStatus
+from app.repos.sale_repo import SaleFilter, SaleRepo
+from app.utils.money import to_cents
+
+TOP_PRODUCTS = 10
+
+
+@dataclass(frozen=True)
+class DailyRevenue:
+    date: str
+    sales: int
+    revenue: Decimal
+
+
+@dataclass(frozen=True)
+class ProductSales:
+    product_id: int
+    name: str
+    quantity: int
+    revenue: Decimal
+
+
+@dataclass(frozen=True)
+class SalesAnalytics:
+    sales_count: int
+    revenue_total: Decimal
+    average_order_value: Decimal
+    items_sold: int
+    revenue_by_day: list[DailyRevenue]
+    top_products: list[ProductSales]
+    by_status: dict[str, int]
+    currency: str
+
+
+class SalesAnalyticsService:
+    def __init__(self, shop: ShopSettings, session: Session | None = None) -> None:
+        self.shop = shop
+        self.session = session or db.session()
+        self.sales = SaleRepo(self.session)
+
+    def analytics(
+        self,
+        *,
+        status: SaleStatus | None = None,
+        user_id: int | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> SalesAnalytics:
+        """Sales figures over the non-cancelled sales (by_status over all)."""
+        where = SaleFilter.of(status=status, user_id=user_id, date_from=date_from, date_to=date_to)
+        count, revenue = self.sales.totals(where)
+        return SalesAnalytics(
+            sales_count=count,
+            revenue_total=revenue,
+            average_order_value=to_cents(revenue / count) if count else Decimal("0.00"),
+            items_sold=self.sales.items_sold(where),
+            revenue_by_day=[DailyRevenue(d, n, r) for d, n, r in self.sales.revenue_by_day(where)],
+            top_products=[ProductSales(*row) for row in self.sales.top_products(where, TOP_PRODUCTS)],
+            by_status=self.sales.count_by_status(where),
+            currency=self.shop.currency,
+        )
