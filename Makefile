@@ -79,10 +79,11 @@ bench: install-deps generate-keys services ## Benchmark with 100,000 products un
 	bash scripts/ensure_wrk.sh
 	$(BIN)/python bench/run.py
 
-lint: install-deps ## Check style, formatting and types (ruff, mypy)
+lint: install-deps ## Check style, formatting, types and the layer rules (ruff, mypy, import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app
+	$(BIN)/lint-imports
 
 fmt: install-deps ## Fix lint findings and format the code
 	$(BIN)/ruff check --fix .

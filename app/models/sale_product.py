@@ -1,4 +1,4 @@
-"""Sale lines: what was bought, at the price paid (a snapshot)."""
+"""Sale lines (the seed's sale-product relationship): what was bought, at the price paid (a snapshot)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 
 class SaleProduct(Base):
+    """One line of a sale: a product, its quantity and the price paid, copied at checkout."""
+
     __tablename__ = "sale_products"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),

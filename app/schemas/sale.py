@@ -23,7 +23,6 @@ class CheckoutHeaders(HeaderSchema):
 
     idempotency_key = fields.String(
         data_key="Idempotency-Key",
-        load_default=None,
         validate=[
             validate.Length(1, IDEMPOTENCY_KEY_MAX),
             validate.Regexp(r"^[ -~]+$", error="Must be printable ASCII characters."),

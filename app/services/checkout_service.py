@@ -60,7 +60,7 @@ class CheckoutService:
         self.users = UserRepo(self.session)
 
     def checkout(
-        self, *, caller: Caller, delivery_address_id: int, notes: str | None, idempotency_key: str | None
+        self, *, caller: Caller, delivery_address_id: int, notes: str | None, idempotency_key: str | None = None
     ) -> CheckoutResult:
         """Turn the caller's cart into a sale with its invoice, all or nothing, in one transaction.
 

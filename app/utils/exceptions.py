@@ -24,12 +24,6 @@ class AppError(Exception):
 # --- the bases, by status -------------------------------------------------------------------------
 
 
-class BadRequest(AppError):
-    status = 400
-    code = "bad_request"
-    title = "Bad Request"
-
-
 class Unauthorized(AppError):
     status = 401
     code = "unauthorized"
