@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.models import DeliveryAddress, Sale, User
 from app.schemas.delivery_address import ISO_COUNTRY_CODES
-from tests.api.test_auth_api import assert_problem
 from tests.builders import keep_setup, make_address, make_user
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
 

@@ -24,20 +24,11 @@ from app.models import AuthSession, User
 from app.models.base import utcnow
 from app.utils.passwords import PROFILES
 from tests.builders import PASSWORD, keep_setup, make_user, start_session
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
 
-PROBLEM = "application/problem+json"
 NEW_PASSWORD = "a brand new passphrase"
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body: dict[str, Any] = response.get_json()
-    assert body["status"] == status
-    assert body["code"] == code
-    return body
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -25,6 +25,7 @@ from app.extensions import cache, db
 from app.models import Product, Sale, SaleProduct, User
 from app.models.base import utcnow
 from tests.builders import make_address, make_product, make_user, start_session
+from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.products
 
@@ -101,14 +102,6 @@ def count_statements() -> Iterator[StatementCounter]:
         yield counter
     finally:
         event.remove(Engine, "before_cursor_execute", record)
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.content_type == "application/problem+json"
-    body: dict[str, Any] = response.get_json()
-    assert body["code"] == code
-    return body
 
 
 def ids(response: Any) -> list[int]:

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AuthSession, User
-from tests.api.test_auth_api import assert_problem
 from tests.builders import keep_setup, make_user, start_session
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.admin, pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
 
