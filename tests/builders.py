@@ -84,7 +84,7 @@ class TokenPair:
 
 
 def start_session(session: Session, user: User) -> TokenPair:
-    """A login session for `user` and its tokens, without going through /login."""
+    """A login session for `user` and its tokens, without going through /login (signing needs an app context)."""
     login = AuthSession(
         id=str(uuid.uuid4()),
         user_id=user.id,
@@ -98,13 +98,3 @@ def start_session(session: Session, user: User) -> TokenPair:
         refresh=tokens.refresh_token(user.id, login.id, login.refresh_jti),
         session_id=login.id,
     )
-
-
-def keep_setup(session: Session) -> None:
-    """Commit the rows built so far to the test's savepoint, so an error response keeps them.
-
-    The test client's requests reuse the test's app context, hence its Session: an error handler's
-    rollback would otherwise discard the rows the test built before the request. The fixture's outer
-    transaction still rolls everything back when the test ends.
-    """
-    session.commit()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
+from sqlalchemy.engine import Engine
 
 from app.models import Base
 
@@ -21,6 +25,36 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
     assert {"type", "title", "detail"} <= body.keys()
     assert "Traceback" not in response.get_data(as_text=True)
     return body
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+# Each request's session joins the test's transaction with a SAVEPOINT. In production the same request opens a
+# plain transaction, which the driver begins and ends without a statement of its own, so these are not counted.
+_TEST_TRANSACTION = re.compile(r"(RELEASE |ROLLBACK TO )?SAVEPOINT ")
+
+
+@contextmanager
+def count_statements() -> Iterator[StatementCounter]:
+    """Every SQL statement any engine sends while the block runs, as production would send them."""
+    counter = StatementCounter()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not _TEST_TRANSACTION.match(statement):
+            counter.statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield counter
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
 
 
 def truncate_all(connection: Connection) -> None:

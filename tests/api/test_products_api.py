@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,8 +14,7 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -25,11 +23,13 @@ from app.extensions import cache, db
 from app.models import Product, Sale, SaleProduct, User
 from app.models.base import utcnow
 from tests.builders import make_address, make_product, make_user, start_session
-from tests.helpers import assert_problem
+from tests.helpers import assert_problem, count_statements
 
 pytestmark = pytest.mark.products
 
 Headers = dict[str, str]
+AppFactory = Callable[..., Flask]
+ShareTransaction = Callable[[Flask], Flask]
 PRODUCT_FIELDS = {
     "id",
     "sku",
@@ -63,45 +63,6 @@ def admin_headers(admin: User, auth_headers: Callable[[User], Headers]) -> Heade
 @pytest.fixture
 def customer_headers(db_session: Session, auth_headers: Callable[[User], Headers]) -> Headers:
     return auth_headers(make_user(db_session))
-
-
-@pytest.fixture
-def bound_app(make_app: Callable[..., Flask], app: Flask, db_session: Session) -> Callable[..., Flask]:
-    """Another app instance (another "process") on the test's connection, so its writes roll back too."""
-
-    def build(**overrides: object) -> Flask:
-        with app.app_context():
-            connection = db.engines[None]
-        other = make_app(**overrides)
-        with other.app_context():
-            db.engines[None] = connection
-        return other
-
-    return build
-
-
-class StatementCounter:
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
-@contextmanager
-def count_statements() -> Iterator[StatementCounter]:
-    """Every SQL statement any engine sends while the block runs."""
-    counter = StatementCounter()
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        counter.statements.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield counter
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 def ids(response: Any) -> list[int]:
@@ -383,9 +344,9 @@ def test_admin_creates_a_product(client: FlaskClient, db_session: Session, admin
 
 @pytest.mark.admin
 def test_created_product_is_priced_in_the_shop_currency(
-    bound_app: Callable[..., Flask], admin_headers: Headers
+    make_app: AppFactory, share_test_transaction: ShareTransaction, admin_headers: Headers
 ) -> None:
-    euro_shop = bound_app(SHOP_CURRENCY="EUR").test_client()
+    euro_shop = share_test_transaction(make_app(SHOP_CURRENCY="EUR")).test_client()
 
     response = euro_shop.post("/api/products", json=valid_body(), headers=admin_headers)
 
@@ -404,10 +365,8 @@ def test_optional_fields_take_defaults_on_create(client: FlaskClient, admin_head
 @pytest.mark.admin
 def test_a_duplicate_sku_is_a_409(client: FlaskClient, db_session: Session, admin_headers: Headers) -> None:
     existing = make_product(db_session, sku="MUG-001", name="Original")
-    db_session.commit()  # into the test's outer transaction: the request's rollback must not undo the setup
 
     assert_problem(client.post("/api/products", json=valid_body(), headers=admin_headers), 409, "duplicate_sku")
-    db_session.expire_all()
     assert db_session.scalars(select(Product.name).where(Product.sku == "MUG-001")).all() == [existing.name]
 
 
@@ -547,7 +506,6 @@ def test_patch_to_another_products_sku_is_a_409(
 ) -> None:
     make_product(db_session, sku="TAKEN")
     product = make_product(db_session, sku="MINE")
-    db_session.commit()  # into the test's outer transaction: the request's rollback must not undo the setup
 
     response = client.patch(f"/api/products/{product.id}", json={"sku": "TAKEN"}, headers=admin_headers)
 
@@ -763,7 +721,6 @@ def test_entries_live_for_the_configured_ttls(client: FlaskClient, db_session: S
 @pytest.mark.cache
 def test_a_404_is_not_cached(client: FlaskClient, db_session: Session) -> None:
     product = make_product(db_session, is_active=False)
-    db_session.commit()  # into the test's outer transaction: the 404's rollback must not undo the setup
     assert client.get(f"/api/products/{product.id}").status_code == 404
 
     product.is_active = True  # straight in the database: no generation bump
@@ -886,10 +843,14 @@ def test_a_failed_write_leaves_the_cache_alone(
 @pytest.mark.cache
 @pytest.mark.admin
 def test_another_app_instance_sees_a_write_on_its_next_read(
-    client: FlaskClient, db_session: Session, admin_headers: Headers, bound_app: Callable[..., Flask]
+    client: FlaskClient,
+    db_session: Session,
+    admin_headers: Headers,
+    make_app: AppFactory,
+    share_test_transaction: ShareTransaction,
 ) -> None:
     product = make_product(db_session, price="1.00")
-    other = bound_app().test_client()
+    other = share_test_transaction(make_app()).test_client()
     assert other.get(f"/api/products/{product.id}").get_json()["price"] == "1.00"
     assert other.get("/api/products").get_json()["items"][0]["price"] == "1.00"
 
@@ -922,13 +883,14 @@ def cache_records(caplog: pytest.LogCaptureFixture, level: int) -> list[logging.
 
 @pytest.mark.cache
 def test_debug_mode_logs_misses_hits_and_invalidations(
-    bound_app: Callable[..., Flask],
+    make_app: AppFactory,
+    share_test_transaction: ShareTransaction,
     db_session: Session,
     admin_headers: Headers,
     cache_log: pytest.LogCaptureFixture,
 ) -> None:
     product = make_product(db_session)
-    debug_client = bound_app(DEBUG=True).test_client()
+    debug_client = share_test_transaction(make_app(DEBUG=True)).test_client()
 
     debug_client.get(f"/api/products/{product.id}")
     debug_client.get(f"/api/products/{product.id}")
@@ -944,9 +906,12 @@ def test_debug_mode_logs_misses_hits_and_invalidations(
 
 @pytest.mark.cache
 def test_without_debug_the_cache_lines_are_not_logged(
-    bound_app: Callable[..., Flask], db_session: Session, cache_log: pytest.LogCaptureFixture
+    make_app: AppFactory,
+    share_test_transaction: ShareTransaction,
+    db_session: Session,
+    cache_log: pytest.LogCaptureFixture,
 ) -> None:
-    bound_app(DEBUG=False).test_client().get("/api/products")
+    share_test_transaction(make_app(DEBUG=False)).test_client().get("/api/products")
 
     assert not [r for r in cache_records(cache_log, logging.DEBUG) if r.getMessage().startswith("CACHE")]
 
@@ -958,10 +923,10 @@ DEAD_REDIS = "redis://127.0.0.1:1/0"
 
 @pytest.mark.cache
 def test_reads_are_served_from_the_database_when_redis_is_down(
-    bound_app: Callable[..., Flask], db_session: Session
+    make_app: AppFactory, share_test_transaction: ShareTransaction, db_session: Session
 ) -> None:
     product = make_product(db_session)
-    down = bound_app(CACHE_REDIS_URL=DEAD_REDIS).test_client()
+    down = share_test_transaction(make_app(CACHE_REDIS_URL=DEAD_REDIS)).test_client()
 
     started = time.monotonic()
     responses = [down.get(f"/api/products/{product.id}") for _ in range(10)]
@@ -976,10 +941,10 @@ def test_reads_are_served_from_the_database_when_redis_is_down(
 @pytest.mark.cache
 @pytest.mark.admin
 def test_admin_writes_succeed_when_redis_is_down(
-    bound_app: Callable[..., Flask], db_session: Session, admin_headers: Headers
+    make_app: AppFactory, share_test_transaction: ShareTransaction, db_session: Session, admin_headers: Headers
 ) -> None:
     product = make_product(db_session)
-    down = bound_app(CACHE_REDIS_URL=DEAD_REDIS).test_client()
+    down = share_test_transaction(make_app(CACHE_REDIS_URL=DEAD_REDIS)).test_client()
 
     started = time.monotonic()
     created = down.post("/api/products", json=valid_body(), headers=admin_headers)
@@ -996,10 +961,13 @@ def test_admin_writes_succeed_when_redis_is_down(
 
 @pytest.mark.cache
 def test_a_dead_redis_is_reported_by_health_and_warned_about_once(
-    bound_app: Callable[..., Flask], db_session: Session, cache_log: pytest.LogCaptureFixture
+    make_app: AppFactory,
+    share_test_transaction: ShareTransaction,
+    db_session: Session,
+    cache_log: pytest.LogCaptureFixture,
 ) -> None:
     make_product(db_session)
-    down = bound_app(CACHE_REDIS_URL=DEAD_REDIS, CACHE_RETRY_AFTER_SECONDS=0).test_client()
+    down = share_test_transaction(make_app(CACHE_REDIS_URL=DEAD_REDIS, CACHE_RETRY_AFTER_SECONDS=0)).test_client()
 
     for _ in range(5):
         assert down.get("/api/products").status_code == 200
@@ -1010,10 +978,10 @@ def test_a_dead_redis_is_reported_by_health_and_warned_about_once(
 
 @pytest.mark.cache
 def test_caching_resumes_by_itself_when_redis_is_back(
-    bound_app: Callable[..., Flask], db_session: Session, app: Flask
+    make_app: AppFactory, share_test_transaction: ShareTransaction, db_session: Session, app: Flask
 ) -> None:
     product = make_product(db_session)
-    flaky = bound_app(CACHE_REDIS_URL=DEAD_REDIS, CACHE_RETRY_AFTER_SECONDS=0.2)
+    flaky = share_test_transaction(make_app(CACHE_REDIS_URL=DEAD_REDIS, CACHE_RETRY_AFTER_SECONDS=0.2))
     reader = flaky.test_client()
     assert reader.get(f"/api/products/{product.id}").status_code == 200  # fails, opens the breaker
 
@@ -1035,10 +1003,14 @@ def test_caching_resumes_by_itself_when_redis_is_back(
 @pytest.mark.cache
 @pytest.mark.admin
 def test_a_write_during_a_redis_outage_is_not_hidden_by_older_entries_afterwards(
-    bound_app: Callable[..., Flask], db_session: Session, admin_headers: Headers, app: Flask
+    make_app: AppFactory,
+    share_test_transaction: ShareTransaction,
+    db_session: Session,
+    admin_headers: Headers,
+    app: Flask,
 ) -> None:
     product = make_product(db_session, price="1.00")
-    flaky = bound_app(CACHE_RETRY_AFTER_SECONDS=0.2)
+    flaky = share_test_transaction(make_app(CACHE_RETRY_AFTER_SECONDS=0.2))
     flaky_client = flaky.test_client()
     assert flaky_client.get(f"/api/products/{product.id}").get_json()["price"] == "1.00"  # cached
     with flaky.app_context():

@@ -18,7 +18,7 @@ from app.repos.product_repo import CatalogQuery, ProductRepo
 from app.services.product_service import DuplicateSku, ProductNotFound, ProductService
 from tests.builders import make_product
 
-pytestmark = pytest.mark.products
+pytestmark = [pytest.mark.products, pytest.mark.usefixtures("app_context")]
 
 CATALOG = [
     ("MUG", "Ceramic coffee mug", "Holds 300 ml of coffee"),

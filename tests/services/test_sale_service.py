@@ -15,7 +15,7 @@ from app.services.cart_service import InsufficientStock
 from app.services.sale_service import SaleService, request_hash
 from tests.builders import make_address, make_cart, make_product, make_user
 
-pytestmark = pytest.mark.sales
+pytestmark = [pytest.mark.sales, pytest.mark.usefixtures("app_context")]
 
 SHOP = {"currency": "USD", "tax_rate": Decimal("0"), "shop_name": "Shop"}
 
