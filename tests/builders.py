@@ -51,6 +51,21 @@ def make_product(
     return product
 
 
+def product_body(**fields: object) -> dict[str, object]:
+    """A valid body for POST /api/products (nothing is stored): the SKU is always MUG-001."""
+    body: dict[str, object] = {
+        "sku": "MUG-001",
+        "name": "Coffee mug",
+        "description": "A sturdy mug",
+        "price": "12.50",
+        "stock": 7,
+        "category": "kitchen",
+        "image_url": "https://img.example.com/mug.png",
+    }
+    body.update(fields)
+    return body
+
+
 def make_address(session: Session, user: User, *, is_default: bool = False, **fields: object) -> DeliveryAddress:
     values: dict[str, object] = {
         "recipient_name": user.name,

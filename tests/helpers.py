@@ -27,6 +27,11 @@ def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
     return body
 
 
+def page_ids(response: Any) -> list[int]:
+    """The ids of the items of a page response, in order."""
+    return [item["id"] for item in response.get_json()["items"]]
+
+
 class StatementCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []
