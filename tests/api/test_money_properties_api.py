@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.models import User
 from tests.builders import make_address, make_cart, make_product, make_user
+
+pytestmark = pytest.mark.slow  # 30 generated carts, each checked out over HTTP
 
 cents = st.integers(min_value=1, max_value=10_000_000)  # 0.01 .. 100,000.00
 lines = st.lists(st.tuples(cents, st.integers(min_value=1, max_value=50)), min_size=1, max_size=8)
