@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 COVERAGE := --cov=app --cov-report=term-missing:skip-covered --cov-report=html
 
 .PHONY: help dev setup install-deps setup-env services setup-db generate-keys migrate \
-	generate-migration seed run serve test test-cache test-services lint fmt status check-redis clean bench
+	generate-migration seed run serve test test-fast test-cache test-services lint fmt status check-redis clean bench
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-20s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -67,6 +67,9 @@ serve: install-deps generate-keys ## Serve with gunicorn in production mode (nee
 
 test: test-services ## Run the test suite with coverage (PYTEST_ARGS="..." passes options)
 	$(BIN)/python -m pytest $(COVERAGE) $(PYTEST_ARGS)
+
+test-fast: test-services ## The edit-test loop: skip the slow and concurrency tests (fuzz, races, scale-out); no coverage
+	$(BIN)/python -m pytest -m "not slow and not concurrency" --no-cov $(PYTEST_ARGS)
 
 test-cache: test-services ## Run only the cache tests
 	$(BIN)/python -m pytest -m cache $(PYTEST_ARGS)

@@ -54,6 +54,21 @@ def make_product(
     return product
 
 
+def product_body(**fields: object) -> dict[str, object]:
+    """A valid body for POST /api/products (nothing is stored): the SKU is always MUG-001."""
+    body: dict[str, object] = {
+        "sku": "MUG-001",
+        "name": "Coffee mug",
+        "description": "A sturdy mug",
+        "price": "12.50",
+        "stock": 7,
+        "category": "kitchen",
+        "image_url": "https://img.example.com/mug.png",
+    }
+    body.update(fields)
+    return body
+
+
 def make_address(session: Session, user: User, *, is_default: bool = False, **fields: object) -> DeliveryAddress:
     values: dict[str, object] = {
         "recipient_name": user.name,
@@ -87,7 +102,7 @@ class TokenPair:
 
 
 def start_session(session: Session, user: User) -> TokenPair:
-    """A login session for `user` and its tokens, without going through /login."""
+    """A login session for `user` and its tokens, without going through /login (signing needs an app context)."""
     login = AuthSession(
         id=str(uuid.uuid4()),
         user_id=user.id,
@@ -101,16 +116,6 @@ def start_session(session: Session, user: User) -> TokenPair:
         refresh=tokens.refresh_token(user.id, login.id, login.refresh_jti),
         session_id=login.id,
     )
-
-
-def keep_setup(session: Session) -> None:
-    """Commit the rows built so far to the test's savepoint, so an error response keeps them.
-
-    The test client's requests reuse the test's app context, hence its Session: an error handler's
-    rollback would otherwise discard the rows the test built before the request. The fixture's outer
-    transaction still rolls everything back when the test ends.
-    """
-    session.commit()
 
 
 # The shop settings service tests construct services with (the app's come from its config).

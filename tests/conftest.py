@@ -1,25 +1,38 @@
-"""Fixtures: one migrated PostgreSQL test database, a real Redis database number, per-test rollback."""
+"""Fixtures: one migrated PostgreSQL test database, a real Redis database number, per-test rollback.
+
+How a test, its data and its requests relate (each request has a session of its own, as in production):
+
+- `connection` holds the test's outer transaction, rolled back at teardown. The app's engine entry points
+  at it, so every session the app opens joins it with a SAVEPOINT and may commit or roll back freely.
+- `db_session` is the test's own session on that connection, for builders and assertions. Builders flush,
+  so requests see their rows, and a request's rollback undoes only its own SAVEPOINT.
+- `client` sends each request outside any app context of the test, so the request gets a fresh app context
+  and session. Before reading back an object `db_session` already holds, call `db_session.expire_all()`.
+- Non-request work that needs the app (minting tokens, calling a service) pushes an app context just around
+  that work (`auth_tokens`, `auth_headers`), or the test asks for `app_context` and sends no requests.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from app import create_app
 from app.config import TestingConfig
 from app.extensions import db
 from app.models import User
-from tests.builders import keep_setup, start_session
+from tests.builders import TokenPair, start_session
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,12 +52,28 @@ def rsa_keys() -> dict[str, str]:
     return {"JWT_PRIVATE_KEY": private, "JWT_PUBLIC_KEY": public}
 
 
+class RequestScopedClient(FlaskClient):
+    """A test client that refuses to send a request from inside an app context of its own app.
+
+    Flask would run the request in that context and so reuse its session: one identity map across
+    requests, and an error response's rollback taking the caller's work with it. Production never
+    does that, so neither do the tests.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if has_app_context() and current_app._get_current_object() is self.application:  # type: ignore[attr-defined]
+            raise RuntimeError("a request sent inside the test's app context would share its session")
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def make_app(rsa_keys: dict[str, str]) -> Callable[..., Flask]:
     """Build another app on the test database and Redis, with `overrides` applied."""
 
     def build(**overrides: object) -> Flask:
-        return create_app(TestingConfig(), **rsa_keys, **overrides)
+        app = create_app(TestingConfig(), **rsa_keys, **overrides)
+        app.test_client_class = RequestScopedClient
+        return app
 
     return build
 
@@ -72,32 +101,63 @@ def redis_db(app: Flask) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def db_session(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Session]:
-    """Each test runs in an outer transaction that the app's own commits cannot escape."""
+def connection(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Connection]:
+    """The test's connection and outer transaction; every session of the app joins it with a SAVEPOINT.
+
+    Flask-SQLAlchemy 3.x picks the bind from `db.engines` and ignores a session-level `bind`, so the
+    engine entry is replaced, not the session configured (STYLE-ANCHORS.md, section 3).
+    """
     with app.app_context():
-        connection = db.engines[None].connect()
-        outer = connection.begin()
-        monkeypatch.setitem(db.engines, None, connection)
-        db.session.remove()
-        db.session.configure(join_transaction_mode="create_savepoint")
-        yield db.session()
-        db.session.remove()
-        outer.rollback()
-        connection.close()
+        engines = db.engines  # the app's own dict: the same object outside the context
+    connection = engines[None].connect()
+    outer = connection.begin()
+    monkeypatch.setitem(engines, None, connection)
+    monkeypatch.setitem(db.session.session_factory.kw, "join_transaction_mode", "create_savepoint")
+    yield connection
+    outer.rollback()
+    connection.close()
 
 
 @pytest.fixture
-def client(app: Flask, db_session: Session) -> FlaskClient:
+def db_session(connection: Connection) -> Iterator[Session]:
+    """The test's own session, for builders and assertions; requests never use it."""
+    with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def client(app: Flask, connection: Connection) -> FlaskClient:
+    """Each request runs in a fresh app context with its own session, on the test's connection."""
     return app.test_client()
 
 
 @pytest.fixture
-def auth_headers(app: Flask, db_session: Session) -> Callable[[User], dict[str, str]]:
+def app_context(app: Flask) -> Iterator[None]:
+    """An app context for the whole test, for tests that call services or app helpers directly.
+
+    Not for tests that send requests: the client refuses to run one inside it (see RequestScopedClient).
+    """
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def auth_tokens(app: Flask, db_session: Session) -> Callable[[User], TokenPair]:
+    """A login session for `user` and its tokens, minted directly (no login round trip)."""
+
+    def mint(user: User) -> TokenPair:
+        with app.app_context():  # signing needs the app's keys; no request runs in here
+            return start_session(db_session, user)
+
+    return mint
+
+
+@pytest.fixture
+def auth_headers(auth_tokens: Callable[[User], TokenPair]) -> Callable[[User], dict[str, str]]:
     """Headers with a fresh access token for `user` (minted directly, no login round trip)."""
 
     def headers(user: User) -> dict[str, str]:
-        tokens = start_session(db_session, user)
-        return {"Authorization": f"Bearer {tokens.access}"}
+        return {"Authorization": f"Bearer {auth_tokens(user).access}"}
 
     return headers
 
@@ -120,26 +180,13 @@ def rate_limits_as_configured(app: Flask) -> Iterator[None]:
 
 
 @pytest.fixture
-def share_test_transaction(db_session: Session, monkeypatch: pytest.MonkeyPatch) -> Callable[[Flask], Flask]:
-    """Bind another app (from `make_app`) to this test's connection and outer transaction."""
-    connection = db.engines[None]
+def share_test_transaction(connection: Connection, monkeypatch: pytest.MonkeyPatch) -> Callable[[Flask], Flask]:
+    """Point another app (from `make_app`) at this test's connection, so its writes roll back with the test."""
 
     def bind(other: Flask) -> Flask:
         with other.app_context():
-            monkeypatch.setitem(db.engines, None, connection)
+            engines = db.engines
+        monkeypatch.setitem(engines, None, connection)
         return other
 
     return bind
-
-
-@pytest.fixture
-def login(db_session: Session, auth_headers: Callable[[User], dict[str, str]]) -> Callable[[User], dict[str, str]]:
-    """Like auth_headers, and first keeps what the test built (committed to the outer transaction),
-    so a request that rolls back its own work cannot take the test's data with it."""
-
-    def headers(user: User) -> dict[str, str]:
-        minted = auth_headers(user)
-        keep_setup(db_session)
-        return minted
-
-    return headers

@@ -10,6 +10,8 @@ from flask import Flask
 from app import create_app
 from app.config import Config
 from app.extensions import db
+from tests.builders import make_user, start_session
+from tests.helpers import page_ids
 
 pytestmark = pytest.mark.embedded
 
@@ -41,5 +43,34 @@ def test_migrate_seed_and_serve_on_sqlite(embedded_app: Flask) -> None:
     assert client.get("/api/docs").status_code == 200
     with embedded_app.app_context():
         assert db.session.execute(db.text("SELECT count(*) FROM products")).scalar_one() >= 50
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.products
+def test_the_catalog_works_on_sqlite_without_redis(tmp_path: Path, rsa_keys: dict[str, str]) -> None:
+    embedded = create_app(
+        Config({}), SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.db'}", PASSWORD_HASH_PROFILE="fast", **rsa_keys
+    )
+    runner = embedded.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with embedded.app_context():
+        admin_user = make_user(db.session, role="admin")
+        headers = {"Authorization": f"Bearer {start_session(db.session, admin_user).access}"}
+        db.session.commit()
+    sqlite_client = embedded.test_client()
+
+    searched = sqlite_client.get("/api/products?q=wireless mouse")
+    mouse_id = page_ids(searched)[0]
+    first_etag = sqlite_client.get(f"/api/products/{mouse_id}").headers["ETag"]
+    changed = sqlite_client.patch(f"/api/products/{mouse_id}", json={"price": "19.99"}, headers=headers)
+    detail = sqlite_client.get(f"/api/products/{mouse_id}", headers={"If-None-Match": first_etag})
+
+    assert [item["name"] for item in searched.get_json()["items"]] == ["Wireless Mouse"]
+    assert changed.status_code == 200
+    assert (detail.status_code, detail.get_json()["price"]) == (200, "19.99")
+    assert sqlite_client.get("/api/products?category=electronics&sort=price").get_json()["total"] == 10
+    with embedded.app_context():
         db.session.remove()
         db.engine.dispose()

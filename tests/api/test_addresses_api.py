@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.models import DeliveryAddress, Sale, User
 from app.schemas.delivery_address import ISO_COUNTRY_CODES
-from tests.api.test_auth_api import assert_problem
-from tests.builders import keep_setup, make_address, make_user
+from tests.builders import make_address, make_user
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
 
@@ -29,7 +29,6 @@ ADDRESS = {
 
 
 def defaults_of(db_session: Session, user: User) -> list[int]:
-    db_session.expire_all()
     return list(
         db_session.scalars(
             select(DeliveryAddress.id).where(DeliveryAddress.user_id == user.id, DeliveryAddress.is_default)
@@ -113,8 +112,7 @@ def test_delete_removes_the_address(client: FlaskClient, db_session: Session, au
     address = make_address(db_session, user)
     response = client.delete(f"/api/users/me/addresses/{address.id}", headers=auth_headers(user))
     assert response.status_code == 204
-    db_session.expire_all()
-    assert db_session.get(DeliveryAddress, address.id) is None
+    assert db_session.scalar(select(DeliveryAddress.id).where(DeliveryAddress.id == address.id)) is None
 
 
 def test_deleting_an_address_keeps_the_sales_snapshot(
@@ -150,7 +148,6 @@ def test_another_users_address_is_404_and_untouched(
     owner, intruder = make_user(db_session), make_user(db_session)
     address = make_address(db_session, owner)
     headers = auth_headers(intruder)
-    keep_setup(db_session)
     response = getattr(client, method)(f"/api/users/me/addresses/{address.id}", json=body, headers=headers)
     body_404 = assert_problem(response, 404, "address_not_found")
     assert "Springfield" not in str(body_404)
@@ -165,7 +162,6 @@ def test_an_unknown_address_gets_the_same_404_as_a_foreign_one(
     owner, intruder = make_user(db_session), make_user(db_session)
     foreign = make_address(db_session, owner)
     headers = auth_headers(intruder)
-    keep_setup(db_session)
     unknown = client.get("/api/users/me/addresses/999999", headers=headers)
     other = client.get(f"/api/users/me/addresses/{foreign.id}", headers=headers)
     assert other.get_json() == unknown.get_json()
@@ -199,7 +195,6 @@ def test_invalid_address_fields_are_422(
 ) -> None:
     user = make_user(db_session)
     headers = auth_headers(user)
-    keep_setup(db_session)
     response = client.post("/api/users/me/addresses", json=ADDRESS | {field: value}, headers=headers)
     assert field in assert_problem(response, 422, "validation_error")["errors"]
     assert defaults_of(db_session, user) == []
@@ -208,7 +203,6 @@ def test_invalid_address_fields_are_422(
 def test_address_body_cannot_set_the_owner(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
     user, other = make_user(db_session), make_user(db_session)
     headers = auth_headers(user)
-    keep_setup(db_session)
     response = client.post("/api/users/me/addresses", json=ADDRESS | {"user_id": other.id}, headers=headers)
     assert assert_problem(response, 422, "validation_error")["errors"] == {"user_id": ["Unknown field."]}
 

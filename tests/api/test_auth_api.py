@@ -23,21 +23,13 @@ from app.extensions import db, limiter
 from app.models import AuthSession, User
 from app.models.base import utcnow
 from app.utils.passwords import PROFILES
-from tests.builders import PASSWORD, keep_setup, make_user, start_session
+from tests.builders import PASSWORD, TokenPair, make_user
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
 
-PROBLEM = "application/problem+json"
 NEW_PASSWORD = "a brand new passphrase"
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body: dict[str, Any] = response.get_json()
-    assert body["status"] == status
-    assert body["code"] == code
-    return body
+Tokens = Callable[[User], TokenPair]
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -45,6 +37,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
+    """Log in over HTTP, as a client does; returns the token response."""
     response = client.post("/api/users/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.get_json()
     body: dict[str, Any] = response.get_json()
@@ -79,7 +72,6 @@ def test_register_creates_a_customer_with_a_normalised_email(client: FlaskClient
 
 def test_register_with_a_taken_email_in_another_case_is_409(client: FlaskClient, db_session: Session) -> None:
     make_user(db_session, email="taken@example.com")
-    keep_setup(db_session)
     response = client.post(
         "/api/users/register", json={"email": "TAKEN@example.com", "password": "long enough", "name": "Other"}
     )
@@ -168,7 +160,6 @@ def test_unknown_email_costs_a_password_verification(
 ) -> None:
     """No shortcut for unknown emails: one argon2 verification (of a dummy hash), as for a wrong password."""
     make_user(db_session, email="known@example.com")
-    keep_setup(db_session)
     counting = CountingHasher(app.extensions["passwords"].hasher)
     monkeypatch.setattr(app.extensions["passwords"], "hasher", counting)
     client.post("/api/users/login", json={"email": "nobody@example.com", "password": PASSWORD})
@@ -252,9 +243,11 @@ def test_logout_leaves_the_users_other_logins_alone(client: FlaskClient, db_sess
     assert client.get("/api/users/me", headers=bearer(laptop["access_token"])).status_code == 200
 
 
-def test_tokens_of_an_expired_login_session_are_refused(client: FlaskClient, db_session: Session) -> None:
+def test_tokens_of_an_expired_login_session_are_refused(
+    client: FlaskClient, db_session: Session, auth_tokens: Tokens
+) -> None:
     user = make_user(db_session)
-    tokens = start_session(db_session, user)
+    tokens = auth_tokens(user)
     login_session = db_session.get(AuthSession, tokens.session_id)
     assert login_session is not None
     login_session.expires_at = utcnow() - timedelta(seconds=1)
@@ -336,7 +329,6 @@ def test_role_change_applies_to_tokens_already_issued(
 ) -> None:
     user, admin = make_user(db_session), make_user(db_session, role="admin")
     headers, admin_headers = auth_headers(user), auth_headers(admin)
-    keep_setup(db_session)
     assert_problem(client.get("/api/users", headers=headers), 403, "forbidden")
     client.patch(f"/api/users/{user.id}", json={"role": "admin"}, headers=admin_headers)
     assert client.get("/api/users", headers=headers).status_code == 200
@@ -361,9 +353,9 @@ def unsigned(claims: dict[str, Any], header: dict[str, str]) -> str:
 
 
 @pytest.fixture
-def live_token(db_session: Session) -> str:
+def live_token(db_session: Session, auth_tokens: Tokens) -> str:
     """A valid access token of a live session: each forgery below starts from its claims."""
-    return start_session(db_session, make_user(db_session)).access
+    return auth_tokens(make_user(db_session)).access
 
 
 def forge_alg_none(token: str, _public_key: str) -> str:
@@ -458,7 +450,6 @@ def test_credential_change_with_a_wrong_current_password_is_422(
 ) -> None:
     user = make_user(db_session)
     headers = auth_headers(user)
-    keep_setup(db_session)
     before = user.password_hash
     body = {"password": NEW_PASSWORD, "current_password": "not my password"}
     response = client.patch("/api/users/me", json=body, headers=headers)
@@ -513,7 +504,6 @@ def test_profile_patch_refuses_server_owned_fields(
 ) -> None:
     user = make_user(db_session)
     headers = auth_headers(user)
-    keep_setup(db_session)
     response = client.patch("/api/users/me", json={field: value}, headers=headers)
     assert assert_problem(response, 422, "validation_error")["errors"] == {field: ["Unknown field."]}
     db_session.expire_all()

@@ -11,8 +11,7 @@ from marshmallow import fields, validate
 
 from app.api.spec import Blueprint
 from app.schemas.base import InSchema, Money
-
-PROBLEM = "application/problem+json"
+from tests.helpers import assert_problem
 
 
 class EchoIn(InSchema):
@@ -42,17 +41,6 @@ def echo_app(make_app: Callable[..., Flask]) -> Flask:
 @pytest.fixture
 def echo(echo_app: Flask, db_session: object) -> FlaskClient:
     return echo_app.test_client()
-
-
-def assert_problem(response, status: int, code: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    assert response.status_code == status
-    assert response.mimetype == PROBLEM
-    body = response.get_json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert {"type", "title", "detail"} <= body.keys()
-    assert "Traceback" not in response.get_data(as_text=True)
-    return body  # type: ignore[no-any-return]
 
 
 def test_unknown_route_is_a_404_problem(client: FlaskClient) -> None:
@@ -91,7 +79,7 @@ def test_invalid_fields_are_a_422_problem_naming_the_field(
     echo: FlaskClient, body: dict[str, object], field: str
 ) -> None:
     body_out = assert_problem(echo.post("/api/echo", json=body), 422, "validation_error")
-    assert field in body_out["errors"]  # type: ignore[operator]
+    assert field in body_out["errors"]
 
 
 def test_a_json_array_body_is_rejected(echo: FlaskClient) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from app.models import User
-from tests.builders import keep_setup, make_address, make_cart, make_product, make_user
+from tests.builders import make_address, make_cart, make_product, make_user
+
+pytestmark = pytest.mark.slow  # 30 generated carts, each checked out over HTTP
 
 cents = st.integers(min_value=1, max_value=10_000_000)  # 0.01 .. 100,000.00
 lines = st.lists(st.tuples(cents, st.integers(min_value=1, max_value=50)), min_size=1, max_size=8)
@@ -35,7 +38,6 @@ def test_cart_and_checkout_totals_are_exact(
     products = {make_product(db_session, price=str(Decimal(c) / 100), stock=100): q for c, q in lines}
     make_cart(db_session, user, products)
     headers = auth_headers(user)
-    keep_setup(db_session)
 
     expected_cents = sum(c * q for c, q in lines)
     subtotal = Decimal(expected_cents) / 100

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import CartProduct, Product, Sale, User
-from tests.builders import keep_setup, make_address, make_product, make_user
+from tests.builders import make_address, make_product, make_user
 
 MIB = 1024 * 1024
 JSON = "application/json"
@@ -110,12 +110,10 @@ def principals(db_session: Session, auth_headers: Callable[[User], dict[str, str
     make_address(db_session, customer, is_default=True)
     product = make_product(db_session, stock=5)
     headers = {None: {}, "admin": auth_headers(admin), "customer": auth_headers(customer)}
-    keep_setup(db_session)
     return {"headers": headers, "product": product.id}
 
 
 def counts(session: Session) -> tuple[int, ...]:
-    session.expire_all()
     return tuple(session.scalar(select(func.count()).select_from(m)) or 0 for m in (Product, User, Sale, CartProduct))
 
 

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.extensions import db
 from app.models import Cart, CartProduct, IdempotencyKey, Invoice, Product, Sale, User
 from tests.builders import make_address, make_cart, make_product, make_user
+from tests.helpers import count_statements
 
 pytestmark = pytest.mark.sales
 
@@ -23,7 +22,6 @@ Headers = Callable[[User], dict[str, str]]
 
 
 def stock_of(session: Session, product: Product) -> int:
-    session.expire_all()
     return int(session.scalars(select(Product.stock).where(Product.id == product.id)).one())
 
 
@@ -51,7 +49,7 @@ def bought(session: Session, *, price: str = "10.00", stock: int = 10, quantity:
 
 
 def test_checkout_creates_a_sale_with_snapshots_and_an_invoice(
-    client: FlaskClient, db_session: Session, login: Headers
+    client: FlaskClient, db_session: Session, auth_headers: Headers
 ) -> None:
     user = make_user(db_session, name="Ada Buyer")
     tea = make_product(db_session, price="3.50", stock=10, name="Tea")
@@ -59,7 +57,7 @@ def test_checkout_creates_a_sale_with_snapshots_and_an_invoice(
     address = make_address(db_session, user, city="Paris", country="FR")
     make_cart(db_session, user, {tea: 3, mug: 1})
 
-    response = checkout(client, login(user), address.id, notes="leave at the door")
+    response = checkout(client, auth_headers(user), address.id, notes="leave at the door")
 
     assert response.status_code == 201
     body = response.get_json()
@@ -82,19 +80,19 @@ def test_checkout_creates_a_sale_with_snapshots_and_an_invoice(
 
 
 def test_checkout_applies_the_configured_tax_rate(
-    client: FlaskClient, app: Flask, db_session: Session, login: Headers, monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, app: Flask, db_session: Session, auth_headers: Headers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(app.extensions, "shop", replace(app.extensions["shop"], tax_rate=Decimal("0.075")))
     user, _product, address_id = bought(db_session, price="9.99", quantity=3)
-    body = checkout(client, login(user), address_id).get_json()
+    body = checkout(client, auth_headers(user), address_id).get_json()
     assert (body["subtotal"], body["tax"], body["total"]) == ("29.97", "2.25", "32.22")
 
 
 def test_sale_keeps_the_price_paid_after_a_price_change(
-    client: FlaskClient, db_session: Session, login: Headers
+    client: FlaskClient, db_session: Session, auth_headers: Headers
 ) -> None:
     user, product, address_id = bought(db_session, price="10.00", quantity=2)
-    headers = login(user)
+    headers = auth_headers(user)
     sale_id = checkout(client, headers, address_id).get_json()["id"]
     original_name = product.name
     product.price = Decimal("99.00")
@@ -107,17 +105,17 @@ def test_sale_keeps_the_price_paid_after_a_price_change(
     assert invoice["total"] == "20.00"
 
 
-def test_checkout_of_an_empty_cart_is_a_422(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_checkout_of_an_empty_cart_is_a_422(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
     user = make_user(db_session)
     address = make_address(db_session, user)
-    response = checkout(client, login(user), address.id)
+    response = checkout(client, auth_headers(user), address.id)
     assert response.status_code == 422
     assert response.get_json()["code"] == "cart_empty"
     assert sale_count(db_session) == 0
 
 
 def test_checkout_short_of_stock_is_a_409_naming_each_product_and_takes_nothing(
-    client: FlaskClient, db_session: Session, login: Headers
+    client: FlaskClient, db_session: Session, auth_headers: Headers
 ) -> None:
     user = make_user(db_session)
     plenty = make_product(db_session, stock=10)
@@ -125,7 +123,7 @@ def test_checkout_short_of_stock_is_a_409_naming_each_product_and_takes_nothing(
     short_b = make_product(db_session, stock=0)
     address = make_address(db_session, user)
     make_cart(db_session, user, {plenty: 2, short_a: 3, short_b: 1})
-    response = checkout(client, login(user), address.id)
+    response = checkout(client, auth_headers(user), address.id)
     assert response.status_code == 409
     body = response.get_json()
     assert body["code"] == "insufficient_stock"
@@ -137,29 +135,35 @@ def test_checkout_short_of_stock_is_a_409_naming_each_product_and_takes_nothing(
     assert sale_count(db_session) == 0
 
 
-def test_checkout_with_an_archived_product_is_a_409(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_checkout_with_an_archived_product_is_a_409(
+    client: FlaskClient, db_session: Session, auth_headers: Headers
+) -> None:
     user, product, address_id = bought(db_session)
     product.is_active = False
     db_session.flush()
-    response = checkout(client, login(user), address_id)
+    response = checkout(client, auth_headers(user), address_id)
     assert response.status_code == 409
     assert response.get_json()["code"] == "product_unavailable"
     assert sale_count(db_session) == 0
 
 
-def test_checkout_to_another_users_address_is_a_404(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_checkout_to_another_users_address_is_a_404(
+    client: FlaskClient, db_session: Session, auth_headers: Headers
+) -> None:
     user, product, _address_id = bought(db_session)
     other_address = make_address(db_session, make_user(db_session))
-    response = checkout(client, login(user), other_address.id)
+    response = checkout(client, auth_headers(user), other_address.id)
     assert response.status_code == 404
     assert response.get_json()["code"] == "address_not_found"
     assert stock_of(db_session, product) == 10
     assert sale_count(db_session) == 0
 
 
-def test_checkout_to_a_missing_address_is_a_404(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_checkout_to_a_missing_address_is_a_404(
+    client: FlaskClient, db_session: Session, auth_headers: Headers
+) -> None:
     user, _product, _address_id = bought(db_session)
-    assert checkout(client, login(user), 999_999).status_code == 404
+    assert checkout(client, auth_headers(user), 999_999).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -168,10 +172,10 @@ def test_checkout_to_a_missing_address_is_a_404(client: FlaskClient, db_session:
     ids=["missing-address", "string-id", "zero-id", "unknown-field"],
 )
 def test_bad_checkout_body_is_a_422(
-    client: FlaskClient, db_session: Session, login: Headers, body: dict[str, object]
+    client: FlaskClient, db_session: Session, auth_headers: Headers, body: dict[str, object]
 ) -> None:
     user, _product, _address_id = bought(db_session)
-    response = client.post("/api/sales/checkout", json=body, headers=login(user))
+    response = client.post("/api/sales/checkout", json=body, headers=auth_headers(user))
     assert response.status_code == 422
     assert response.get_json()["code"] == "validation_error"
 
@@ -180,10 +184,10 @@ def test_bad_checkout_body_is_a_422(
 
 
 def test_retry_with_the_same_key_replays_the_sale_without_taking_stock_again(
-    client: FlaskClient, db_session: Session, login: Headers
+    client: FlaskClient, db_session: Session, auth_headers: Headers
 ) -> None:
     user, product, address_id = bought(db_session, quantity=2)
-    headers = login(user)
+    headers = auth_headers(user)
     first = checkout(client, headers, address_id, key="order-1")
     again = checkout(client, headers, address_id, key="order-1")
     assert first.status_code == again.status_code == 201
@@ -194,9 +198,11 @@ def test_retry_with_the_same_key_replays_the_sale_without_taking_stock_again(
     assert sale_count(db_session) == 1
 
 
-def test_same_key_with_a_different_body_is_a_422(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_same_key_with_a_different_body_is_a_422(
+    client: FlaskClient, db_session: Session, auth_headers: Headers
+) -> None:
     user, _product, address_id = bought(db_session)
-    headers = login(user)
+    headers = auth_headers(user)
     checkout(client, headers, address_id, key="order-2")
     response = checkout(client, headers, address_id, key="order-2", notes="changed")
     assert response.status_code == 422
@@ -204,20 +210,20 @@ def test_same_key_with_a_different_body_is_a_422(client: FlaskClient, db_session
     assert sale_count(db_session) == 1
 
 
-def test_idempotency_keys_are_scoped_per_user(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_idempotency_keys_are_scoped_per_user(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
     alice, _p1, alice_address = bought(db_session)
     bob, _p2, bob_address = bought(db_session)
-    alice_sale = checkout(client, login(alice), alice_address, key="shared").get_json()
-    bob_response = checkout(client, login(bob), bob_address, key="shared")
+    alice_sale = checkout(client, auth_headers(alice), alice_address, key="shared").get_json()
+    bob_response = checkout(client, auth_headers(bob), bob_address, key="shared")
     assert bob_response.status_code == 201
     assert "Idempotent-Replayed" not in bob_response.headers
     assert bob_response.get_json()["id"] != alice_sale["id"]
     assert bob_response.get_json()["user_id"] == bob.id
 
 
-def test_failed_checkout_does_not_keep_its_key(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_failed_checkout_does_not_keep_its_key(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
     user, product, address_id = bought(db_session, stock=1, quantity=2)
-    headers = login(user)
+    headers = auth_headers(user)
     assert checkout(client, headers, address_id, key="retry-me").status_code == 409
     assert db_session.scalars(select(IdempotencyKey)).all() == []
     product.stock = 5
@@ -228,12 +234,14 @@ def test_failed_checkout_does_not_keep_its_key(client: FlaskClient, db_session: 
 @pytest.mark.parametrize(
     "key", ["", "x" * 256, "bad\u00e9key", "tab\there"], ids=["empty", "too-long", "non-ascii", "control"]
 )
-def test_invalid_idempotency_key_is_a_400(client: FlaskClient, db_session: Session, login: Headers, key: str) -> None:
+def test_invalid_idempotency_key_is_a_400(
+    client: FlaskClient, db_session: Session, auth_headers: Headers, key: str
+) -> None:
     user, _product, address_id = bought(db_session)
     response = client.post(
         "/api/sales/checkout",
         json={"delivery_address_id": address_id},
-        headers={**login(user), "Idempotency-Key": key.encode("utf-8").decode("latin-1")},
+        headers={**auth_headers(user), "Idempotency-Key": key.encode("utf-8").decode("latin-1")},
     )
     assert response.status_code == 400
     assert response.get_json()["code"] == "invalid_header"
@@ -243,37 +251,20 @@ def test_invalid_idempotency_key_is_a_400(client: FlaskClient, db_session: Sessi
 # --- statement count ---------------------------------------------------------------------------
 
 
-@contextmanager
-def counted_statements(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engines[None]
-    target = engine.engine if hasattr(engine, "engine") else engine
-    event.listen(target, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(target, "before_cursor_execute", count)
-
-
 def test_checkout_issues_the_same_number_of_statements_for_1_and_20_lines(
-    client: FlaskClient, app: Flask, db_session: Session, login: Headers
+    client: FlaskClient, app: Flask, db_session: Session, auth_headers: Headers
 ) -> None:
     counts = []
     for lines in (1, 20):
         user = make_user(db_session)
         address = make_address(db_session, user)
         make_cart(db_session, user, {make_product(db_session): 1 for _ in range(lines)})
-        headers = login(user)
-        with counted_statements(app) as statements:
+        headers = auth_headers(user)
+        with count_statements() as sql:
             response = checkout(client, headers, address.id, key=f"count-{lines}")
         assert response.status_code == 201
         assert len(response.get_json()["lines"]) == lines
-        counts.append(len(statements))
+        counts.append(sql.count)
     assert counts[0] == counts[1], counts
     assert counts[0] <= 20, counts
 
@@ -282,18 +273,18 @@ def test_checkout_issues_the_same_number_of_statements_for_1_and_20_lines(
 
 
 def test_own_sales_are_listed_newest_first_and_paginated(
-    client: FlaskClient, db_session: Session, login: Headers
+    client: FlaskClient, db_session: Session, auth_headers: Headers
 ) -> None:
     user = make_user(db_session)
     address = make_address(db_session, user)
-    headers = login(user)
+    headers = auth_headers(user)
     ids = []
     for _ in range(3):
         product = make_product(db_session)
         client.post("/api/sales/cart/items", json={"product_id": product.id, "quantity": 1}, headers=headers)
         ids.append(checkout(client, headers, address.id).get_json()["id"])
     other, _p, other_address = bought(db_session)
-    checkout(client, login(other), other_address)
+    checkout(client, auth_headers(other), other_address)
 
     page = client.get("/api/sales?per_page=2", headers=headers).get_json()
     assert [s["id"] for s in page["items"]] == [ids[2], ids[1]]
@@ -302,15 +293,17 @@ def test_own_sales_are_listed_newest_first_and_paginated(
     assert [s["id"] for s in second["items"]] == [ids[0]]
 
 
-def test_list_with_per_page_out_of_range_is_a_422(client: FlaskClient, db_session: Session, login: Headers) -> None:
-    response = client.get("/api/sales?per_page=101", headers=login(make_user(db_session)))
+def test_list_with_per_page_out_of_range_is_a_422(
+    client: FlaskClient, db_session: Session, auth_headers: Headers
+) -> None:
+    response = client.get("/api/sales?per_page=101", headers=auth_headers(make_user(db_session)))
     assert response.status_code == 422
 
 
-def test_another_users_sale_is_a_404(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_another_users_sale_is_a_404(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
     owner, _product, address_id = bought(db_session)
-    sale_id = checkout(client, login(owner), address_id).get_json()["id"]
-    intruder = login(make_user(db_session))
+    sale_id = checkout(client, auth_headers(owner), address_id).get_json()["id"]
+    intruder = auth_headers(make_user(db_session))
     assert client.get(f"/api/sales/{sale_id}", headers=intruder).status_code == 404
     assert client.get(f"/api/sales/{sale_id}/invoice", headers=intruder).status_code == 404
     response = client.post(f"/api/sales/{sale_id}/cancel", headers=intruder)
@@ -319,22 +312,22 @@ def test_another_users_sale_is_a_404(client: FlaskClient, db_session: Session, l
     assert db_session.get(Sale, sale_id).status == "pending"  # type: ignore[union-attr]
 
 
-def test_admin_sees_any_sale_and_its_invoice(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_admin_sees_any_sale_and_its_invoice(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
     owner, _product, address_id = bought(db_session)
-    sale_id = checkout(client, login(owner), address_id).get_json()["id"]
-    admin = login(make_user(db_session, role="admin"))
+    sale_id = checkout(client, auth_headers(owner), address_id).get_json()["id"]
+    admin = auth_headers(make_user(db_session, role="admin"))
     assert client.get(f"/api/sales/{sale_id}", headers=admin).status_code == 200
     assert client.get(f"/api/sales/{sale_id}/invoice", headers=admin).status_code == 200
 
 
 def test_invoice_holds_seller_buyer_address_lines_and_totals(
-    client: FlaskClient, db_session: Session, login: Headers
+    client: FlaskClient, db_session: Session, auth_headers: Headers
 ) -> None:
     user = make_user(db_session, name="Grace Buyer")
     product = make_product(db_session, price="7.25", name="Lamp")
     address = make_address(db_session, user, city="Lyon")
     make_cart(db_session, user, {product: 2})
-    headers = login(user)
+    headers = auth_headers(user)
     sale = checkout(client, headers, address.id).get_json()
     invoice = client.get(f"/api/sales/{sale['id']}/invoice", headers=headers).get_json()
     assert invoice["number"] == sale["invoice"]["number"]
@@ -362,11 +355,11 @@ def test_invoice_holds_seller_buyer_address_lines_and_totals(
     assert invoice["cancelled_at"] is None
 
 
-def test_invoice_numbers_follow_each_other(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_invoice_numbers_follow_each_other(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
     numbers = []
     for _ in range(2):
         user, _product, address_id = bought(db_session)
-        numbers.append(checkout(client, login(user), address_id).get_json()["invoice"]["number"])
+        numbers.append(checkout(client, auth_headers(user), address_id).get_json()["invoice"]["number"])
     first, second = (int(n.rsplit("-", 1)[1]) for n in numbers)
     assert second == first + 1
 
@@ -375,10 +368,10 @@ def test_invoice_numbers_follow_each_other(client: FlaskClient, db_session: Sess
 
 
 def test_owner_cancels_a_pending_sale_and_stock_returns(
-    client: FlaskClient, db_session: Session, login: Headers
+    client: FlaskClient, db_session: Session, auth_headers: Headers
 ) -> None:
     user, product, address_id = bought(db_session, stock=10, quantity=4)
-    headers = login(user)
+    headers = auth_headers(user)
     sale_id = checkout(client, headers, address_id).get_json()["id"]
     assert stock_of(db_session, product) == 6
     response = client.post(f"/api/sales/{sale_id}/cancel", headers=headers)
@@ -393,9 +386,9 @@ def test_owner_cancels_a_pending_sale_and_stock_returns(
     assert invoice["total"] == body["total"]
 
 
-def test_cancelling_twice_restocks_once(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_cancelling_twice_restocks_once(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
     user, product, address_id = bought(db_session, stock=10, quantity=4)
-    headers = login(user)
+    headers = auth_headers(user)
     sale_id = checkout(client, headers, address_id).get_json()["id"]
     client.post(f"/api/sales/{sale_id}/cancel", headers=headers)
     response = client.post(f"/api/sales/{sale_id}/cancel", headers=headers)
@@ -404,11 +397,11 @@ def test_cancelling_twice_restocks_once(client: FlaskClient, db_session: Session
     assert stock_of(db_session, product) == 10
 
 
-def test_owner_cannot_cancel_a_paid_sale(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_owner_cannot_cancel_a_paid_sale(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
     user, product, address_id = bought(db_session, stock=10, quantity=1)
-    headers = login(user)
+    headers = auth_headers(user)
     sale_id = checkout(client, headers, address_id).get_json()["id"]
-    admin = login(make_user(db_session, role="admin"))
+    admin = auth_headers(make_user(db_session, role="admin"))
     client.patch(f"/api/sales/admin/sales/{sale_id}", json={"status": "paid"}, headers=admin)
     response = client.post(f"/api/sales/{sale_id}/cancel", headers=headers)
     assert response.status_code == 409
@@ -416,10 +409,10 @@ def test_owner_cannot_cancel_a_paid_sale(client: FlaskClient, db_session: Sessio
     assert stock_of(db_session, product) == 9
 
 
-def test_admin_cancels_a_paid_sale(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_admin_cancels_a_paid_sale(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
     user, product, address_id = bought(db_session, stock=10, quantity=3)
-    sale_id = checkout(client, login(user), address_id).get_json()["id"]
-    admin = login(make_user(db_session, role="admin"))
+    sale_id = checkout(client, auth_headers(user), address_id).get_json()["id"]
+    admin = auth_headers(make_user(db_session, role="admin"))
     client.patch(f"/api/sales/admin/sales/{sale_id}", json={"status": "paid"}, headers=admin)
     response = client.post(f"/api/sales/{sale_id}/cancel", headers=admin)
     assert response.status_code == 200
@@ -429,10 +422,12 @@ def test_admin_cancels_a_paid_sale(client: FlaskClient, db_session: Session, log
 # --- admin status flow -------------------------------------------------------------------------
 
 
-def test_admin_moves_a_sale_along_the_status_flow(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_admin_moves_a_sale_along_the_status_flow(
+    client: FlaskClient, db_session: Session, auth_headers: Headers
+) -> None:
     user, _product, address_id = bought(db_session)
-    sale_id = checkout(client, login(user), address_id).get_json()["id"]
-    admin = login(make_user(db_session, role="admin"))
+    sale_id = checkout(client, auth_headers(user), address_id).get_json()["id"]
+    admin = auth_headers(make_user(db_session, role="admin"))
     for status in ("paid", "shipped", "delivered"):
         response = client.patch(f"/api/sales/admin/sales/{sale_id}", json={"status": status}, headers=admin)
         assert response.status_code == 200
@@ -461,11 +456,11 @@ def test_admin_moves_a_sale_along_the_status_flow(client: FlaskClient, db_sessio
     ],
 )
 def test_other_status_moves_are_a_409(
-    client: FlaskClient, db_session: Session, login: Headers, path: tuple[str, ...], target: str
+    client: FlaskClient, db_session: Session, auth_headers: Headers, path: tuple[str, ...], target: str
 ) -> None:
     user, _product, address_id = bought(db_session)
-    sale_id = checkout(client, login(user), address_id).get_json()["id"]
-    admin = login(make_user(db_session, role="admin"))
+    sale_id = checkout(client, auth_headers(user), address_id).get_json()["id"]
+    admin = auth_headers(make_user(db_session, role="admin"))
     for status in path:
         assert (
             client.patch(f"/api/sales/admin/sales/{sale_id}", json={"status": status}, headers=admin).status_code == 200
@@ -475,10 +470,10 @@ def test_other_status_moves_are_a_409(
     assert response.get_json()["code"] == "invalid_transition"
 
 
-def test_admin_cancel_through_patch_restocks(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_admin_cancel_through_patch_restocks(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
     user, product, address_id = bought(db_session, stock=5, quantity=5)
-    sale_id = checkout(client, login(user), address_id).get_json()["id"]
-    admin = login(make_user(db_session, role="admin"))
+    sale_id = checkout(client, auth_headers(user), address_id).get_json()["id"]
+    admin = auth_headers(make_user(db_session, role="admin"))
     response = client.patch(f"/api/sales/admin/sales/{sale_id}", json={"status": "cancelled"}, headers=admin)
     assert response.status_code == 200
     assert stock_of(db_session, product) == 5
@@ -487,14 +482,16 @@ def test_admin_cancel_through_patch_restocks(client: FlaskClient, db_session: Se
     assert invoice.cancelled_at is not None
 
 
-def test_unknown_status_is_a_422(client: FlaskClient, db_session: Session, login: Headers) -> None:
-    admin = login(make_user(db_session, role="admin"))
+def test_unknown_status_is_a_422(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
+    admin = auth_headers(make_user(db_session, role="admin"))
     response = client.patch("/api/sales/admin/sales/1", json={"status": "refunded"}, headers=admin)
     assert response.status_code == 422
 
 
-def test_status_change_of_a_missing_sale_is_a_404(client: FlaskClient, db_session: Session, login: Headers) -> None:
-    admin = login(make_user(db_session, role="admin"))
+def test_status_change_of_a_missing_sale_is_a_404(
+    client: FlaskClient, db_session: Session, auth_headers: Headers
+) -> None:
+    admin = auth_headers(make_user(db_session, role="admin"))
     response = client.patch("/api/sales/admin/sales/999999", json={"status": "paid"}, headers=admin)
     assert response.status_code == 404
 
@@ -509,9 +506,9 @@ def test_status_change_of_a_missing_sale_is_a_404(client: FlaskClient, db_sessio
     ids=["list", "analytics", "status"],
 )
 def test_customer_gets_403_on_admin_routes(
-    client: FlaskClient, db_session: Session, login: Headers, method: str, path: str
+    client: FlaskClient, db_session: Session, auth_headers: Headers, method: str, path: str
 ) -> None:
-    headers = login(make_user(db_session))
+    headers = auth_headers(make_user(db_session))
     response = getattr(client, method)(path, json={"status": "paid"} if method == "patch" else None, headers=headers)
     assert response.status_code == 403
     assert response.get_json()["code"] == "forbidden"
@@ -520,15 +517,17 @@ def test_customer_gets_403_on_admin_routes(
 # --- admin list and analytics ------------------------------------------------------------------
 
 
-def _sell(client: FlaskClient, session: Session, login: Headers, *, price: str, quantity: int = 1) -> dict[str, object]:
+def _sell(
+    client: FlaskClient, session: Session, auth_headers: Headers, *, price: str, quantity: int = 1
+) -> dict[str, object]:
     user, _product, address_id = bought(session, price=price, quantity=quantity)
-    return checkout(client, login(user), address_id).get_json()  # type: ignore[no-any-return]
+    return checkout(client, auth_headers(user), address_id).get_json()  # type: ignore[no-any-return]
 
 
-def test_admin_list_filters_by_status_and_user(client: FlaskClient, db_session: Session, login: Headers) -> None:
-    first = _sell(client, db_session, login, price="5.00")
-    second = _sell(client, db_session, login, price="6.00")
-    admin = login(make_user(db_session, role="admin"))
+def test_admin_list_filters_by_status_and_user(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
+    first = _sell(client, db_session, auth_headers, price="5.00")
+    second = _sell(client, db_session, auth_headers, price="6.00")
+    admin = auth_headers(make_user(db_session, role="admin"))
     client.patch(f"/api/sales/admin/sales/{second['id']}", json={"status": "paid"}, headers=admin)
 
     everything = client.get("/api/sales/admin/sales", headers=admin).get_json()
@@ -539,9 +538,9 @@ def test_admin_list_filters_by_status_and_user(client: FlaskClient, db_session: 
     assert [s["id"] for s in mine["items"]] == [first["id"]]
 
 
-def test_admin_list_filters_by_date_range(client: FlaskClient, db_session: Session, login: Headers) -> None:
-    sale = _sell(client, db_session, login, price="5.00")
-    admin = login(make_user(db_session, role="admin"))
+def test_admin_list_filters_by_date_range(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
+    sale = _sell(client, db_session, auth_headers, price="5.00")
+    admin = auth_headers(make_user(db_session, role="admin"))
     today = str(sale["created_at"])[:10]
     inside = client.get(f"/api/sales/admin/sales?date_from={today}&date_to={today}", headers=admin).get_json()
     assert [s["id"] for s in inside["items"]] == [sale["id"]]
@@ -554,25 +553,27 @@ def test_admin_list_filters_by_date_range(client: FlaskClient, db_session: Sessi
     ["status=lost", "date_from=yesterday", "date_from=2026-02-02&date_to=2026-02-01", "user_id=0", "per_page=0"],
     ids=["status", "date", "reversed-range", "user-id", "per-page"],
 )
-def test_bad_admin_filters_are_a_422(client: FlaskClient, db_session: Session, login: Headers, query: str) -> None:
-    admin = login(make_user(db_session, role="admin"))
+def test_bad_admin_filters_are_a_422(
+    client: FlaskClient, db_session: Session, auth_headers: Headers, query: str
+) -> None:
+    admin = auth_headers(make_user(db_session, role="admin"))
     response = client.get(f"/api/sales/admin/sales?{query}", headers=admin)
     assert response.status_code == 422
 
 
-def test_analytics_sum_the_non_cancelled_sales(client: FlaskClient, db_session: Session, login: Headers) -> None:
+def test_analytics_sum_the_non_cancelled_sales(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
     user = make_user(db_session)
     address = make_address(db_session, user)
     tea = make_product(db_session, price="2.00", stock=100, name="Tea")
     mug = make_product(db_session, price="10.00", stock=100, name="Mug")
-    headers = login(user)
+    headers = auth_headers(user)
     sales = []
     for cart in ({tea: 3}, {tea: 1, mug: 2}, {mug: 5}):
         for product, quantity in cart.items():
             client.post("/api/sales/cart/items", json={"product_id": product.id, "quantity": quantity}, headers=headers)
         sales.append(checkout(client, headers, address.id).get_json())
     client.post(f"/api/sales/{sales[2]['id']}/cancel", headers=headers)
-    admin = login(make_user(db_session, role="admin"))
+    admin = auth_headers(make_user(db_session, role="admin"))
 
     body = client.get("/api/sales/admin/sales?analytics=true", headers=admin).get_json()
 
@@ -587,13 +588,12 @@ def test_analytics_sum_the_non_cancelled_sales(client: FlaskClient, db_session: 
         {"product_id": tea.id, "name": "Tea", "quantity": 4, "revenue": "8.00"},
         {"product_id": mug.id, "name": "Mug", "quantity": 2, "revenue": "20.00"},
     ]
-    db_session.expire_all()
     revenue = db_session.scalar(select(func.sum(Sale.total)).where(Sale.status != "cancelled"))
     assert Decimal(body["revenue_total"]) == revenue
 
 
-def test_analytics_of_no_sales_are_zero(client: FlaskClient, db_session: Session, login: Headers) -> None:
-    admin = login(make_user(db_session, role="admin"))
+def test_analytics_of_no_sales_are_zero(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
+    admin = auth_headers(make_user(db_session, role="admin"))
     body = client.get("/api/sales/admin/sales?analytics=true", headers=admin).get_json()
     assert body == {
         "sales_count": 0,
@@ -608,20 +608,20 @@ def test_analytics_of_no_sales_are_zero(client: FlaskClient, db_session: Session
 
 
 def test_analytics_change_on_the_next_read_after_a_sale(
-    client: FlaskClient, db_session: Session, login: Headers
+    client: FlaskClient, db_session: Session, auth_headers: Headers
 ) -> None:
-    _sell(client, db_session, login, price="5.00")
-    admin = login(make_user(db_session, role="admin"))
+    _sell(client, db_session, auth_headers, price="5.00")
+    admin = auth_headers(make_user(db_session, role="admin"))
     assert client.get("/api/sales/admin/sales?analytics=true", headers=admin).get_json()["revenue_total"] == "5.00"
-    _sell(client, db_session, login, price="7.00")
+    _sell(client, db_session, auth_headers, price="7.00")
     assert client.get("/api/sales/admin/sales?analytics=true", headers=admin).get_json()["revenue_total"] == "12.00"
 
 
 def test_admin_list_is_fresh_after_a_cancellation_and_a_status_change(
-    client: FlaskClient, db_session: Session, login: Headers
+    client: FlaskClient, db_session: Session, auth_headers: Headers
 ) -> None:
-    sale = _sell(client, db_session, login, price="5.00")
-    admin = login(make_user(db_session, role="admin"))
+    sale = _sell(client, db_session, auth_headers, price="5.00")
+    admin = auth_headers(make_user(db_session, role="admin"))
     assert client.get("/api/sales/admin/sales", headers=admin).get_json()["items"][0]["status"] == "pending"
     client.patch(f"/api/sales/admin/sales/{sale['id']}", json={"status": "paid"}, headers=admin)
     assert client.get("/api/sales/admin/sales", headers=admin).get_json()["items"][0]["status"] == "paid"
@@ -631,9 +631,9 @@ def test_admin_list_is_fresh_after_a_cancellation_and_a_status_change(
     assert analytics["sales_count"] == 0
 
 
-def test_admin_list_is_served_from_the_cache(client: FlaskClient, db_session: Session, login: Headers) -> None:
-    sale = _sell(client, db_session, login, price="5.00")
-    admin = login(make_user(db_session, role="admin"))
+def test_admin_list_is_served_from_the_cache(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
+    sale = _sell(client, db_session, auth_headers, price="5.00")
+    admin = auth_headers(make_user(db_session, role="admin"))
     client.get("/api/sales/admin/sales?analytics=true", headers=admin)
     db_session.execute(Sale.__table__.update().where(Sale.id == sale["id"]).values(total=Decimal("1.00")))
     assert client.get("/api/sales/admin/sales?analytics=true", headers=admin).get_json()["revenue_total"] == "5.00"

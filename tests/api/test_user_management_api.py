@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AuthSession, User
-from tests.api.test_auth_api import assert_problem
-from tests.builders import keep_setup, make_user, start_session
+from tests.builders import TokenPair, make_user
+from tests.helpers import assert_problem
 
 pytestmark = [pytest.mark.admin, pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
 
 Headers = Callable[[User], dict[str, str]]
+Tokens = Callable[[User], TokenPair]
 
 
 @pytest.fixture
@@ -102,7 +103,6 @@ def test_customers_get_403_on_admin_routes(
 ) -> None:
     customer = make_user(db_session)
     headers = auth_headers(customer)
-    keep_setup(db_session)
     response = getattr(client, method)(path.format(id=customer.id), json=body, headers=headers)
     assert_problem(response, 403, "forbidden")
     db_session.expire_all()
@@ -149,21 +149,20 @@ def test_admin_patch_accepts_only_role_active_and_name(
 ) -> None:
     user = make_user(db_session)
     headers = auth_headers(admin)
-    keep_setup(db_session)
     response = client.patch(f"/api/users/{user.id}", json={field: value}, headers=headers)
     assert field in assert_problem(response, 422, "validation_error")["errors"]
 
 
 def test_delete_deactivates_and_keeps_the_user(
-    client: FlaskClient, db_session: Session, auth_headers: Headers, admin: User
+    client: FlaskClient, db_session: Session, auth_headers: Headers, auth_tokens: Tokens, admin: User
 ) -> None:
     user = make_user(db_session)
-    login = start_session(db_session, user)
+    tokens = auth_tokens(user)
     assert client.delete(f"/api/users/{user.id}", headers=auth_headers(admin)).status_code == 204
     db_session.expire_all()
     assert db_session.get(User, user.id) is not None
     assert user.is_active is False
-    session = db_session.get(AuthSession, login.session_id)
+    session = db_session.get(AuthSession, tokens.session_id)
     assert session is not None and session.revoked_at is not None
 
 
@@ -172,7 +171,7 @@ def test_reactivated_user_must_log_in_again(
 ) -> None:
     """Deactivation revokes every login, so reactivating does not bring old tokens back."""
     user = make_user(db_session)
-    old = {"Authorization": f"Bearer {start_session(db_session, user).access}"}
+    old = auth_headers(user)
     headers = auth_headers(admin)
     client.patch(f"/api/users/{user.id}", json={"is_active": False}, headers=headers)
     client.patch(f"/api/users/{user.id}", json={"is_active": True}, headers=headers)
@@ -189,7 +188,6 @@ def test_last_active_admin_cannot_be_demoted_or_deactivated(
 ) -> None:
     make_user(db_session, role="admin", is_active=False)  # an inactive admin does not count
     headers = auth_headers(admin)
-    keep_setup(db_session)
     response = getattr(client, method)(f"/api/users/{admin.id}", json=body, headers=headers)
     assert_problem(response, 409, "last_admin")
     db_session.expire_all()
@@ -202,7 +200,6 @@ def test_an_admin_can_be_demoted_while_another_remains(
     other = make_user(db_session, role="admin")
     response = client.patch(f"/api/users/{admin.id}", json={"role": "customer"}, headers=auth_headers(other))
     assert response.status_code == 200
-    db_session.expire_all()
     assert db_session.scalars(select(User.id).where(User.role == "admin")).all() == [other.id]
 
 

@@ -6,11 +6,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
 
 from app import config as app_config
 from app.extensions import db
-from tests.concurrency.harness import TABLES
+from tests.helpers import truncate_all
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +25,9 @@ def race_app(app: Flask, make_app: Callable[..., Flask]) -> Iterator[Flask]:
 
 @pytest.fixture
 def truncate_after(race_app: Flask) -> Iterator[None]:
-    """Empty every table the race tests write, after the test (they commit for real)."""
+    """Empty every table after the test (race tests commit for real)."""
     yield
     with race_app.app_context():
         db.session.remove()
         with db.engines[None].begin() as connection:
-            connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+            truncate_all(connection)

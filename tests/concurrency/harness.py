@@ -15,11 +15,6 @@ from app.extensions import db
 from app.models import Product, User
 from tests.builders import make_address, make_cart, make_user, start_session
 
-TABLES = (
-    "idempotency_keys, invoices, invoice_counters, sale_products, sales, cart_products, carts, "
-    "delivery_addresses, auth_sessions, products, users"
-)
-
 
 @dataclass(frozen=True)
 class Reply:

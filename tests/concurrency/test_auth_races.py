@@ -9,24 +9,25 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import User
 from tests.builders import PASSWORD, make_user, start_session
+from tests.helpers import truncate_all
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
 
 
 @pytest.fixture
 def committing_app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
-    """An app with its own engine; the tables this test touched are truncated afterwards."""
+    """An app with its own engine; every table is truncated afterwards."""
     app = make_app()
     yield app
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as connection:
-            connection.execute(text("TRUNCATE users, auth_sessions RESTART IDENTITY CASCADE"))
+            truncate_all(connection)
         db.engine.dispose()
 
 
@@ -75,7 +76,7 @@ def test_two_admins_demoting_each_other_leave_one_admin(committing_app: Flask) -
     """Without the row locks both demotions could pass the "another admin remains" check."""
     for _round in range(5):
         with committing_app.app_context():
-            db.session.execute(text("TRUNCATE users, auth_sessions RESTART IDENTITY CASCADE"))
+            truncate_all(db.session.connection())
             first, second = make_user(db.session, role="admin"), make_user(db.session, role="admin")
             first_token, second_token = start_session(db.session, first), start_session(db.session, second)
             db.session.commit()

@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
 
 from app.extensions import db
 from app.models import Product
 from app.services.product_service import ProductService
 from tests.builders import SHOP
+from tests.helpers import truncate_all
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.cache, pytest.mark.products]
 
@@ -28,7 +28,7 @@ def racing_app(make_app: Callable[..., Flask], app: Flask) -> Iterator[Flask]:
     with racing.app_context():
         db.session.remove()
         with db.engine.begin() as connection:
-            connection.execute(text("TRUNCATE products RESTART IDENTITY CASCADE"))
+            truncate_all(connection)
         db.engine.dispose()
 
 

@@ -21,9 +21,9 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from app.extensions import db
 from tests.builders import PASSWORD, make_address, make_product, make_user, start_session
 from tests.faults.conftest import free_port
+from tests.helpers import truncate_all
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -57,8 +57,7 @@ def committed(app: Flask) -> Iterator[Session]:
     yield session
     session.close()
     with engine.begin() as connection:
-        tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        truncate_all(connection)
     engine.dispose()
 
 

@@ -16,7 +16,7 @@ from app.utils.exceptions import InvalidCredentials, LastAdmin, RefreshTokenReus
 from app.utils.passwords import Passwords
 from tests.builders import PASSWORD, make_user
 
-pytestmark = [pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
+pytestmark = [pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured", "app_context")]
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 LIFETIMES = Lifetimes(access=timedelta(minutes=15), refresh=timedelta(days=30))

@@ -20,7 +20,7 @@ from app.services.product_service import ProductService
 from app.utils.exceptions import DuplicateSku, ProductNotFound
 from tests.builders import SHOP, make_product
 
-pytestmark = pytest.mark.products
+pytestmark = [pytest.mark.products, pytest.mark.usefixtures("app_context")]
 
 CATALOG = [
     ("MUG", "Ceramic coffee mug", "Holds 300 ml of coffee"),

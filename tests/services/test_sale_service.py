@@ -13,7 +13,7 @@ from app.services.checkout_service import CheckoutService, request_hash
 from app.utils.exceptions import InsufficientStock
 from tests.builders import SHOP, caller_of, make_address, make_cart, make_product, make_user
 
-pytestmark = pytest.mark.sales
+pytestmark = [pytest.mark.sales, pytest.mark.usefixtures("app_context")]
 
 
 def test_the_stock_check_constraint_backs_up_a_missing_lock(

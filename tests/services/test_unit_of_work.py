@@ -66,9 +66,13 @@ def test_a_failing_action_does_not_undo_or_fail_the_commit(db_session: Session) 
 
 
 def test_a_rejected_write_does_not_bump_the_catalog(
-    app: Flask, client: FlaskClient, db_session: Session, login: Callable[[User], dict[str, str]], redis_db: redis.Redis
+    app: Flask,
+    client: FlaskClient,
+    db_session: Session,
+    auth_headers: Callable[[User], dict[str, str]],
+    redis_db: redis.Redis,
 ) -> None:
-    headers = login(make_user(db_session, role="admin"))
+    headers = auth_headers(make_user(db_session, role="admin"))
     make_product(db_session, sku=PRODUCT["sku"])
     client.get("/api/products")  # the catalog generation exists from the first read on
     before = catalog_generation(app, redis_db)
@@ -83,10 +87,10 @@ def test_a_rejected_write_does_not_bump_the_catalog(
 def test_a_committed_write_answers_2xx_when_its_after_commit_action_fails(
     client: FlaskClient,
     db_session: Session,
-    login: Callable[[User], dict[str, str]],
+    auth_headers: Callable[[User], dict[str, str]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    headers = login(make_user(db_session, role="admin"))
+    headers = auth_headers(make_user(db_session, role="admin"))
 
     def bump_without_redis(*_families: str) -> None:
         raise redis.ConnectionError("Connection refused")

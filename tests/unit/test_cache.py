@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -14,21 +14,15 @@ from app.cache.store import _Breaker
 pytestmark = pytest.mark.cache
 
 
-@pytest.fixture
-def ctx(app: Flask) -> Iterator[None]:
-    with app.app_context():
-        yield
-
-
-def test_list_keys_ignore_parameter_order(ctx: None) -> None:
+def test_list_keys_ignore_parameter_order(app_context: None) -> None:
     assert keys.catalog_list({"page": 2, "per_page": 20}) == keys.catalog_list({"per_page": 20, "page": 2})
 
 
-def test_list_keys_differ_per_query(ctx: None) -> None:
+def test_list_keys_differ_per_query(app_context: None) -> None:
     assert keys.catalog_list({"page": 1}) != keys.catalog_list({"page": 2})
 
 
-def test_a_bump_changes_every_catalog_key(ctx: None) -> None:
+def test_a_bump_changes_every_catalog_key(app_context: None) -> None:
     before = (keys.catalog_list({"page": 1}), keys.product_detail(7), keys.catalog_count({}))
 
     keys.bump(keys.CATALOG)
@@ -37,7 +31,7 @@ def test_a_bump_changes_every_catalog_key(ctx: None) -> None:
     assert all(b != a for b, a in zip(before, after, strict=True))
 
 
-def test_a_catalog_bump_also_changes_cart_totals(ctx: None) -> None:
+def test_a_catalog_bump_also_changes_cart_totals(app_context: None) -> None:
     before = keys.cart_total(1)
 
     keys.bump(keys.CATALOG)
@@ -45,7 +39,7 @@ def test_a_catalog_bump_also_changes_cart_totals(ctx: None) -> None:
     assert keys.cart_total(1) != before
 
 
-def test_a_lost_generation_restarts_above_any_old_one(ctx: None, redis_db) -> None:  # type: ignore[no-untyped-def]
+def test_a_lost_generation_restarts_above_any_old_one(app_context: None, redis_db) -> None:  # type: ignore[no-untyped-def]
     old = keys.product_detail(1)
     redis_db.flushdb()  # eviction or a flush
 
