@@ -1,4 +1,4 @@
-"""Schema bases and the field types every schema shares (Money, UtcDateTime, Email, Str)."""
+"""Schema bases and the field types every schema shares (Money, UtcDateTime, Email, Text, Str, Url)."""
 
 from __future__ import annotations
 
@@ -31,28 +31,67 @@ class QuerySchema(Schema):
         unknown = EXCLUDE
 
 
-class Str(fields.String):
-    """Text without NUL characters (PostgreSQL cannot store them), trimmed."""
+TEXT_ERRORS: dict[str, str | list[Any] | dict[Any, Any]] = {
+    "nul": "Must not contain NUL characters.",
+    "surrogate": "Must be valid Unicode text (no lone surrogates).",
+}
 
-    default_error_messages = {"nul": "Must not contain NUL characters."}
+
+def _checked(field: fields.Field[Any], text: str) -> str:
+    """`text` unless it holds what PostgreSQL cannot store (NUL) or UTF-8 cannot encode (a lone surrogate).
+
+    JSON may spell a lone UTF-16 surrogate ("\\ud800") and json.loads accepts it, but the str cannot be
+    encoded: it would fail later, at hashing or at commit, as a 500.
+    """
+    if "\x00" in text:
+        raise field.make_error("nul")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise field.make_error("surrogate") from None
+    return text
+
+
+class Text(fields.String):
+    """Text taken exactly as sent (passwords): no NUL characters, no lone surrogates.
+
+    Every string an input schema reads is a Text, a Str, an Email or a Url (a test checks it).
+    """
+
+    default_error_messages = TEXT_ERRORS
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if "\x00" in text:
-            raise self.make_error("nul")
-        return text
+        return _checked(self, super()._deserialize(value, attr, data, **kwargs))
+
+
+class Str(Text):
+    """Text, trimmed."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 class Email(fields.Email):
     """An email address, trimmed, NFKC-normalised and lower-cased before validation."""
+
+    default_error_messages = TEXT_ERRORS
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(validate=validate.Length(max=254), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, str):
-            value = unicodedata.normalize("NFKC", value).strip().lower()
+            value = unicodedata.normalize("NFKC", _checked(self, value)).strip().lower()
         return str(super()._deserialize(value, attr, data, **kwargs))
+
+
+class Url(fields.Url):
+    """An absolute URL, checked as Text before the URL validator runs."""
+
+    default_error_messages = TEXT_ERRORS
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return _checked(self, super()._deserialize(value, attr, data, **kwargs))
 
 
 class Money(fields.Field[Decimal]):

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.models.sale import SALE_STATUSES
-from app.schemas.base import MAX_INT, Id, InSchema, Money, PageQuery, Str, UtcDateTime, page_of
+from app.schemas.base import MAX_INT, Id, InSchema, Money, PageQuery, Str, Text, UtcDateTime, page_of
 from app.schemas.delivery_address import AddressSnapshotOut
 from app.schemas.invoice import InvoiceSummaryOut
 from app.schemas.sale_product import SaleLineOut
@@ -41,7 +41,7 @@ SalePage = page_of(SaleOut)
 
 
 class AdminSalesQuery(PageQuery):
-    status = fields.String(validate=validate.OneOf(SALE_STATUSES))
+    status = Text(validate=validate.OneOf(SALE_STATUSES))
     user_id = fields.Integer(validate=validate.Range(1, MAX_INT))  # query strings are text: not strict
     date_from = fields.Date(metadata={"description": "First UTC day included (YYYY-MM-DD)"})
     date_to = fields.Date(metadata={"description": "Last UTC day included (YYYY-MM-DD)"})
@@ -54,7 +54,7 @@ class AdminSalesQuery(PageQuery):
 
 
 class SaleStatusPatch(InSchema):
-    status = fields.String(required=True, validate=validate.OneOf(SALE_STATUSES))
+    status = Text(required=True, validate=validate.OneOf(SALE_STATUSES))
 
 
 class DailyRevenueOut(Schema):

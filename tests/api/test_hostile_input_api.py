@@ -1,0 +1,155 @@
+"""Hostile input, round two: what a client sends is answered with a 4xx problem document, never a 500."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from marshmallow import Schema, fields
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import schemas
+from app.models import DeliveryAddress, Product, Sale, User
+from app.schemas.base import Email, Text, Url
+from tests.api.test_auth_api import assert_problem
+from tests.builders import PASSWORD, make_address, make_cart, make_product, make_user
+
+pytestmark = pytest.mark.usefixtures("rate_limits_as_configured")
+
+Headers = Callable[[User], dict[str, str]]
+LONE = "\ud800"  # a lone UTF-16 surrogate: valid JSON (written "\ud800"), not encodable as UTF-8
+ADDRESS = {"recipient_name": "A", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
+REGISTER = {"email": "a@example.com", "password": "long enough", "name": "A"}
+PRODUCT = {"sku": "LONE-1", "name": "Lone", "price": "1.00", "stock": 1, "image_url": "https://example.com/"}
+
+
+def raw_json(body: dict[str, Any]) -> str:
+    """The body as JSON text; json.dumps writes a lone surrogate as the escape \\ud800."""
+    return json.dumps(body)
+
+
+# (name, method, path, who, a valid body, the string fields to spoil with a lone surrogate)
+ENDPOINTS: list[tuple[str, str, str, str | None, dict[str, Any], list[str]]] = [
+    ("register", "POST", "/api/users/register", None, REGISTER, ["password", "name", "email"]),
+    ("login", "POST", "/api/users/login", None, {"email": "a@example.com", "password": "pw"}, ["password"]),
+    ("me", "PATCH", "/api/users/me", "customer", {"name": "B"}, ["name"]),
+    (
+        "me",
+        "PATCH",
+        "/api/users/me",
+        "customer",
+        {"password": "new password 1", "current_password": PASSWORD},
+        ["password", "current_password"],
+    ),
+    (
+        "address",
+        "POST",
+        "/api/users/me/addresses",
+        "customer",
+        ADDRESS | {"line2": "", "state": "", "phone": ""},
+        ["recipient_name", "line1", "line2", "city", "state", "postal_code", "phone"],
+    ),
+    (
+        "checkout",
+        "POST",
+        "/api/sales/checkout",
+        "customer",
+        {"delivery_address_id": "{address}", "notes": ""},
+        ["notes"],
+    ),
+    (
+        "product",
+        "POST",
+        "/api/products",
+        "admin",
+        PRODUCT | {"description": "", "category": "c"},
+        ["name", "sku", "description", "category", "image_url"],
+    ),
+    ("admin-user", "PATCH", "/api/users/{customer}", "admin", {"name": "C"}, ["name"]),
+]
+SURROGATES = [
+    pytest.param(method, path, who, body | {field: f"{body[field]}{LONE}"}, field, id=f"{name}-{field}")
+    for name, method, path, who, body, spoiled in ENDPOINTS
+    for field in spoiled
+]
+
+
+@pytest.fixture
+def world(db_session: Session, login: Headers) -> dict[str, Any]:
+    admin = make_user(db_session, role="admin")
+    customer = make_user(db_session)
+    address = make_address(db_session, customer, is_default=True)
+    make_cart(db_session, customer, {make_product(db_session, stock=5): 1})
+    headers = {None: {}, "admin": login(admin), "customer": login(customer)}
+    return {"headers": headers, "address": address.id, "customer": customer.id}
+
+
+def counts(session: Session) -> tuple[int, ...]:
+    session.expire_all()
+    models = (Product, User, Sale, DeliveryAddress)
+    return tuple(session.scalar(select(func.count()).select_from(m)) or 0 for m in models)
+
+
+@pytest.mark.parametrize(("method", "path", "who", "body", "field"), SURROGATES)
+def test_a_lone_surrogate_in_any_string_field_is_a_422_naming_it(
+    client: FlaskClient,
+    db_session: Session,
+    world: dict[str, Any],
+    method: str,
+    path: str,
+    who: str | None,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    before = counts(db_session)
+    text = raw_json(body).replace('"{address}"', str(world["address"]))
+    response = client.open(
+        path.format(customer=world["customer"]),
+        method=method,
+        data=text,
+        content_type="application/json",
+        headers=world["headers"][who],
+    )
+    problem = assert_problem(response, 422, "validation_error")
+    assert list(problem["errors"]) == [field]
+    assert counts(db_session) == before
+
+
+def test_a_lone_surrogate_in_a_field_name_is_a_422(client: FlaskClient, world: dict[str, Any]) -> None:
+    response = client.post(
+        "/api/users/me/addresses",
+        data=raw_json(ADDRESS | {LONE: "x"}),
+        content_type="application/json",
+        headers=world["headers"]["customer"],
+    )
+    assert_problem(response, 422, "validation_error")
+
+
+def _load_schemas() -> list[type[Schema]]:
+    """Every schema class that validates input: the InSchemas and QuerySchemas of app.schemas."""
+    import importlib
+    import pkgutil
+
+    from app.schemas.base import InSchema, QuerySchema
+
+    found: dict[str, type[Schema]] = {}
+    for module in pkgutil.iter_modules(schemas.__path__):
+        loaded = importlib.import_module(f"app.schemas.{module.name}")
+        for value in vars(loaded).values():
+            if isinstance(value, type) and issubclass(value, InSchema | QuerySchema):
+                found[f"{value.__module__}.{value.__qualname__}"] = value
+    return list(found.values())
+
+
+def test_every_string_field_of_every_input_schema_checks_its_text() -> None:
+    unchecked = [
+        f"{schema.__name__}.{name}"
+        for schema in _load_schemas()
+        for name, field in schema().fields.items()
+        if isinstance(field, fields.String) and not isinstance(field, Text | Email | Url)
+    ]
+    assert unchecked == []
