@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,6 +14,9 @@ from app.utils.money import CENT
 
 MAX_MONEY = Decimal("9999999999.99")  # NUMERIC(12, 2)
 MAX_INT = 2**31 - 1  # PostgreSQL integer
+# Days a filter may name: far from date.max, so "the day after" is always a date.
+MIN_DAY = date(1970, 1, 1)
+MAX_DAY = date(2999, 12, 31)
 _PLAIN_DECIMAL = re.compile(r"-?\d{1,12}(\.\d{1,2})?")
 
 
@@ -136,6 +139,23 @@ class UtcDateTime(fields.DateTime):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         moment = super()._deserialize(value, attr, data, **kwargs)
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class Day(fields.Date):
+    """A calendar day, YYYY-MM-DD, from MIN_DAY to MAX_DAY."""
+
+    default_error_messages = {"range": f"Must be a day from {MIN_DAY} to {MAX_DAY}."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = kwargs.pop("metadata", {})
+        described = f"{metadata.get('description', 'A day')}, from {MIN_DAY} to {MAX_DAY}"
+        super().__init__(metadata=metadata | {"description": described}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not MIN_DAY <= day <= MAX_DAY:
+            raise self.make_error("range")
+        return day
 
 
 def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field type

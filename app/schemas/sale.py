@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.models.sale import SALE_STATUSES
-from app.schemas.base import MAX_INT, Id, InSchema, Money, PageQuery, Str, Text, UtcDateTime, page_of
+from app.schemas.base import MAX_INT, Day, Id, InSchema, Money, PageQuery, Str, Text, UtcDateTime, page_of
 from app.schemas.delivery_address import AddressSnapshotOut
 from app.schemas.invoice import InvoiceSummaryOut
 from app.schemas.sale_product import SaleLineOut
@@ -43,8 +43,8 @@ SalePage = page_of(SaleOut)
 class AdminSalesQuery(PageQuery):
     status = Text(validate=validate.OneOf(SALE_STATUSES))
     user_id = fields.Integer(validate=validate.Range(1, MAX_INT))  # query strings are text: not strict
-    date_from = fields.Date(metadata={"description": "First UTC day included (YYYY-MM-DD)"})
-    date_to = fields.Date(metadata={"description": "Last UTC day included (YYYY-MM-DD)"})
+    date_from = Day(metadata={"description": "First UTC day included (YYYY-MM-DD)"})
+    date_to = Day(metadata={"description": "Last UTC day included (YYYY-MM-DD)"})
     analytics = fields.Boolean(load_default=False, metadata={"description": "Answer with the analytics instead"})
 
     @validates_schema

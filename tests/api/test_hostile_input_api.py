@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app import schemas
 from app.models import DeliveryAddress, Product, Sale, User
-from app.schemas.base import Email, Text, Url
+from app.schemas.base import MAX_DAY, MIN_DAY, Day, Email, Text, Url
 from tests.api.test_auth_api import assert_problem
 from tests.builders import PASSWORD, make_address, make_cart, make_product, make_user
 
@@ -153,3 +153,36 @@ def test_every_string_field_of_every_input_schema_checks_its_text() -> None:
         if isinstance(field, fields.String) and not isinstance(field, Text | Email | Url)
     ]
     assert unchecked == []
+
+
+def test_every_date_field_of_every_input_schema_is_bounded() -> None:
+    unbounded = [
+        f"{schema.__name__}.{name}"
+        for schema in _load_schemas()
+        for name, field in schema().fields.items()
+        if isinstance(field, fields.Date) and not isinstance(field, Day)
+    ]
+    assert unbounded == []
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("analytics", ["false", "true"])
+@pytest.mark.parametrize("day", ["9999-12-31", "3000-01-01", "1969-12-31"])
+def test_a_date_filter_out_of_range_is_a_422(
+    client: FlaskClient, db_session: Session, login: Headers, day: str, analytics: str
+) -> None:
+    headers = login(make_user(db_session, role="admin"))
+    response = client.get(f"/api/sales/admin/sales?date_to={day}&analytics={analytics}", headers=headers)
+    problem = assert_problem(response, 422, "validation_error")
+    assert list(problem["errors"]) == ["date_to"]
+
+
+@pytest.mark.parametrize("analytics", ["false", "true"])
+def test_the_widest_date_range_is_answered(
+    client: FlaskClient, db_session: Session, login: Headers, analytics: str
+) -> None:
+    headers = login(make_user(db_session, role="admin"))
+    query = f"date_from={MIN_DAY}&date_to={MAX_DAY}&analytics={analytics}"
+    assert client.get(f"/api/sales/admin/sales?{query}", headers=headers).status_code == 200
