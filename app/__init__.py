@@ -18,6 +18,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     """Build the app from `config` (default: the environment's APP_ENV) plus `overrides`."""
     config = config or config_from_env()
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
+    # Werkzeug answers "//" in a path with a 308 to an absolute URL built from the request's Host header,
+    # and a 308 makes the client re-send its body (credentials) there. Unmerged, such a path is a plain 404.
+    app.url_map.merge_slashes = False
     app.config.from_object(config)
     app.config.update(overrides)
     if app.config["PROXY_HOPS"]:

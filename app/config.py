@@ -96,6 +96,8 @@ class Config:
         # Load balancers in front of the app: trust this many X-Forwarded-For hops (rate limits key on the client IP).
         self.PROXY_HOPS = int(env.get("PROXY_HOPS", "0"))
         self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
+        # The Host names this API answers to (Flask checks them; ".example.com" admits subdomains). Unset: any.
+        self.TRUSTED_HOSTS = [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
         self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
         self.SHOP_CURRENCY = env.get("SHOP_CURRENCY", "USD")
         self.SHOP_NAME = env.get("SHOP_NAME", "Ecommerce Backend Shop")

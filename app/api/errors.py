@@ -11,7 +11,7 @@ from flask import Flask, Response, g, json
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from app.api.spec import PROBLEM_CONTENT_TYPE, MalformedJson
 from app.extensions import db
@@ -117,6 +117,8 @@ def handle_http_exception(error: HTTPException) -> Response:
     headers = {k: v for k, v in error.get_headers() if k.lower() not in {"content-type", "content-length"}}
     if isinstance(error, MalformedJson):
         return problem(400, detail=error.description, code="malformed_json")
+    if isinstance(error, SecurityError):  # a Host header outside TRUSTED_HOSTS
+        return problem(400, detail="This server does not answer for the requested host.", code="untrusted_host")
     detail = error.description if status != 500 else None
     return problem(status, detail=detail, headers=headers)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from marshmallow import Schema, fields
 from sqlalchemy import func, select
@@ -186,3 +188,52 @@ def test_the_widest_date_range_is_answered(
     headers = login(make_user(db_session, role="admin"))
     query = f"date_from={MIN_DAY}&date_to={MAX_DAY}&analytics={analytics}"
     assert client.get(f"/api/sales/admin/sales?{query}", headers=headers).status_code == 200
+
+
+# --- paths and hosts -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/api/users//login"), ("GET", "/api//products"), ("GET", "/api//health"), ("GET", "/api/products//1")],
+)
+def test_a_doubled_slash_is_a_404_problem_never_a_redirect_to_the_host_header(
+    client: FlaskClient, method: str, path: str
+) -> None:
+    response = client.open(
+        path,
+        method=method,
+        json={"email": "a@example.com", "password": "secret secret"},
+        headers={"Host": "evil.example"},
+    )
+    assert_problem(response, 404, "not_found")
+    assert "Location" not in response.headers
+
+
+def test_no_route_answers_a_redirect(app: Flask, client: FlaskClient) -> None:
+    """However a route's path is bent (slashes doubled, added, removed), no answer is a 3xx."""
+    redirects = []
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<[^>]+>", "1", rule.rule)
+        doubled = "/" + path[1:].replace("/", "//")  # not the first: "//x" would name a host
+        for bent in {path + "/", path.rstrip("/") or "/", doubled, path + "//"}:
+            status = client.get(bent, headers={"Host": "evil.example"}).status_code
+            if 300 <= status < 400:
+                redirects.append((bent, status))
+    assert redirects == []
+
+
+def test_a_host_outside_trusted_hosts_is_a_400_problem(make_app: Callable[..., Flask]) -> None:
+    client = make_app(TRUSTED_HOSTS=["shop.example", ".api.example"]).test_client()
+    response = client.get("/api/health/live", headers={"Host": "evil.example"})
+    assert_problem(response, 400, "untrusted_host")
+    assert "evil.example" not in response.get_data(as_text=True)
+    for host in ("shop.example", "shop.example:5001", "eu.api.example"):
+        assert client.get("/api/health/live", headers={"Host": host}).status_code == 200, host
+
+
+def test_trusted_hosts_come_from_the_environment() -> None:
+    from app.config import Config
+
+    assert Config({}).TRUSTED_HOSTS is None
+    assert Config({"TRUSTED_HOSTS": "shop.example, .api.example"}).TRUSTED_HOSTS == ["shop.example", ".api.example"]
