@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, SecurityError
 
-from app.api.spec import PROBLEM_CONTENT_TYPE, MalformedJson
+from app.api.spec import PROBLEM_CONTENT_TYPE, JsonNotObject, MalformedJson
 from app.extensions import db
 from app.utils.exceptions import AppError, Unavailable
 
@@ -115,8 +115,8 @@ def handle_http_exception(error: HTTPException) -> Response:
     if status == 422 and "messages" in data:
         return _validation_problem(data["messages"])
     headers = {k: v for k, v in error.get_headers() if k.lower() not in {"content-type", "content-length"}}
-    if isinstance(error, MalformedJson):
-        return problem(400, detail=error.description, code="malformed_json")
+    if isinstance(error, MalformedJson | JsonNotObject):
+        return problem(400, detail=error.description, code=error.problem_code)
     if isinstance(error, SecurityError):  # a Host header outside TRUSTED_HOSTS
         return problem(400, detail="This server does not answer for the requested host.", code="untrusted_host")
     detail = error.description if status != 500 else None

@@ -13,7 +13,7 @@ from flask_smorest.utils import prepare_response
 from marshmallow import INCLUDE, Schema, fields
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
 from app.security.decorators import roles_required
@@ -48,21 +48,44 @@ class IdConverter(IntegerConverter):
 
 class MalformedJson(BadRequest):
     description = "The body is not valid JSON."
+    problem_code = "malformed_json"
+
+
+class JsonNotObject(BadRequest):
+    description = "The body must be a JSON object."
+    problem_code = "json_not_object"
 
 
 class JsonBodyParser(FlaskParser):
-    """Parses bodies with the app's JSON provider; a body that is not JSON is a 415."""
+    """Parses bodies with the app's JSON provider: a body that is not JSON is a 415, one that is not
+    a JSON object a 400, one over MAX_CONTENT_LENGTH a 413 (with or without a Content-Length)."""
 
     def _raw_load_json(self, req: Request) -> Any:
         data = req.get_data(cache=True)
         if not data:
             return core.missing
+        _refuse_cut_body(req, data)
         if not is_json_request(req):
             raise UnsupportedMediaType("Send the body as application/json.")
         try:
-            return current_app.json.loads(data)
+            body = current_app.json.loads(data)
         except ValueError as exc:
             raise MalformedJson() from exc
+        if not isinstance(body, dict):  # every body this API reads is an object
+            raise JsonNotObject()
+        return body
+
+
+def _refuse_cut_body(req: Request, data: bytes) -> None:
+    """A body sent without Content-Length (chunked) over MAX_CONTENT_LENGTH: 413.
+
+    Werkzeug refuses a Content-Length over the limit up front, but cuts a chunked body at the limit
+    and hands over the first part as if it were all (werkzeug.wsgi.LimitedStream.readall): peek one
+    byte past it, on the server's own stream, to tell "exactly the limit" from "more".
+    """
+    limit = req.max_content_length
+    if req.content_length is None and limit is not None and len(data) >= limit and req.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
 
 
 class Api(flask_smorest.Api):  # type: ignore[misc]

@@ -237,3 +237,49 @@ def test_trusted_hosts_come_from_the_environment() -> None:
 
     assert Config({}).TRUSTED_HOSTS is None
     assert Config({"TRUSTED_HOSTS": "shop.example, .api.example"}).TRUSTED_HOSTS == ["shop.example", ".api.example"]
+
+
+# --- bodies --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", ["[]", '[{"email": "a@example.com"}]', '"x"', "1", "1.5", "null", "true"])
+@pytest.mark.parametrize(("path", "who"), [("/api/users/login", None), ("/api/products", "admin")])
+def test_json_that_is_not_an_object_is_a_400_problem(
+    client: FlaskClient, world: dict[str, Any], path: str, who: str | None, body: str
+) -> None:
+    response = client.post(path, data=body, content_type="application/json", headers=world["headers"][who])
+    assert_problem(response, 400, "json_not_object")
+
+
+def post_chunked(client: FlaskClient, path: str, body: bytes) -> Any:
+    """A body without Content-Length, as gunicorn hands a chunked request to the app."""
+    import io
+
+    return client.post(
+        path,
+        input_stream=io.BytesIO(body),
+        content_type="application/json",
+        headers={"Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def login_body(size: int) -> bytes:
+    """A login body of exactly `size` bytes."""
+    body = json.dumps({"email": "nobody@example.com", "password": ""}).encode()
+    return body.replace(b'"password": ""', b'"password": "' + b"p" * (size - len(body)) + b'"')
+
+
+@pytest.fixture
+def small_body_app(make_app: Callable[..., Flask], share_test_transaction: Callable[[Flask], Flask]) -> FlaskClient:
+    return share_test_transaction(make_app(MAX_CONTENT_LENGTH=100)).test_client()
+
+
+def test_a_chunked_body_over_the_limit_is_a_413_problem(small_body_app: FlaskClient) -> None:
+    assert_problem(post_chunked(small_body_app, "/api/users/login", login_body(101)), 413, "payload_too_large")
+    assert_problem(post_chunked(small_body_app, "/api/users/login", b"x" * 5000), 413, "payload_too_large")
+
+
+@pytest.mark.parametrize("size", [99, 100])
+def test_a_chunked_body_up_to_the_limit_is_read_whole(small_body_app: FlaskClient, size: int) -> None:
+    assert_problem(post_chunked(small_body_app, "/api/users/login", login_body(size)), 401, "invalid_credentials")
