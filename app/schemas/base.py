@@ -17,7 +17,9 @@ MAX_INT = 2**31 - 1  # PostgreSQL integer
 # Days a filter may name: far from date.max, so "the day after" is always a date.
 MIN_DAY = date(1970, 1, 1)
 MAX_DAY = date(2999, 12, 31)
-_PLAIN_DECIMAL = re.compile(r"-?\d{1,12}(\.\d{1,2})?")
+# [0-9], not \d: \d also matches other scripts' digits ("١٢" would read as 12). The sign admits "-0.00" only:
+# every other negative amount fails the range check.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?")
 
 
 class InSchema(Schema):
@@ -106,7 +108,7 @@ class Money(fields.Field[Decimal]):
     }
 
     def __init__(self, **kwargs: Any) -> None:
-        metadata = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "example": "19.99"}
+        metadata = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "example": "19.99"}
         super().__init__(metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
 
     def _serialize(self, value: Decimal | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
@@ -125,7 +127,7 @@ class Money(fields.Field[Decimal]):
             raise self.make_error("invalid") from exc
         if not Decimal(0) <= amount <= MAX_MONEY:
             raise self.make_error("range")
-        return amount.quantize(CENT)
+        return amount.copy_abs().quantize(CENT)  # "-0.00" is zero, stored and shown as "0.00"
 
 
 class UtcDateTime(fields.DateTime):

@@ -283,3 +283,39 @@ def test_a_chunked_body_over_the_limit_is_a_413_problem(small_body_app: FlaskCli
 @pytest.mark.parametrize("size", [99, 100])
 def test_a_chunked_body_up_to_the_limit_is_read_whole(small_body_app: FlaskClient, size: int) -> None:
     assert_problem(post_chunked(small_body_app, "/api/users/login", login_body(size)), 401, "invalid_credentials")
+
+
+# --- money ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "price",
+    ["١٢.00", "۱۲.۰۰", "१२.00", "１２.00", "12.٠٠", "²", "1²"],
+    ids=["arabic-indic", "persian", "devanagari", "fullwidth", "arabic-indic-cents", "superscript", "1-squared"],
+)
+def test_a_price_in_non_ascii_digits_is_a_422(
+    client: FlaskClient, db_session: Session, world: dict[str, Any], price: str
+) -> None:
+    before = counts(db_session)
+    response = client.post("/api/products", json=PRODUCT | {"price": price}, headers=world["headers"]["admin"])
+    problem = assert_problem(response, 422, "validation_error")
+    assert list(problem["errors"]) == ["price"]
+    assert counts(db_session) == before
+
+
+def test_a_price_filter_in_non_ascii_digits_is_a_422(client: FlaskClient) -> None:
+    problem = assert_problem(client.get("/api/products?min_price=١٢"), 422, "validation_error")
+    assert list(problem["errors"]) == ["min_price"]
+
+
+@pytest.mark.parametrize("price", ["-0.00", "-0", "-0.0", "-00.00"])
+def test_negative_zero_is_zero_stored_and_shown_as_0_00(
+    client: FlaskClient, db_session: Session, world: dict[str, Any], price: str
+) -> None:
+    response = client.post("/api/products", json=PRODUCT | {"price": price}, headers=world["headers"]["admin"])
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["price"] == "0.00"
+    assert client.get(f"/api/products/{response.get_json()['id']}").get_json()["price"] == "0.00"
+    db_session.expire_all()
+    stored = db_session.scalars(select(Product.price).where(Product.id == response.get_json()["id"])).one()
+    assert str(stored) == "0.00"
