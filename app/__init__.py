@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -57,6 +57,8 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     cache.init_app(app)
     limiter.init_app(app)
+    if app.config["CORS_ORIGINS"] and "*" not in app.config["CORS_ORIGINS"]:
+        app.after_request(_vary_on_origin)  # registered before Flask-Cors's hook, so it runs after it
     cors.init_app(
         app,
         resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
@@ -64,6 +66,17 @@ def register_extensions(app: Flask) -> None:
     )
     api.init_app(app)
     app.extensions["passwords"] = passwords.Passwords(app.config["PASSWORD_HASH_PROFILE"])
+
+
+def _vary_on_origin(response: Response) -> Response:
+    """Every API answer depends on Origin when CORS names origins: the allow header is there or not.
+
+    Flask-Cors sends `Vary: Origin` only when several origins are configured; with one, a shared cache
+    could hand an answer made for one origin (or for none) to another.
+    """
+    if request.path.startswith("/api/"):
+        response.vary.add("Origin")
+    return response
 
 
 def register_blueprints(app: Flask) -> None:

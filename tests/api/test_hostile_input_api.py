@@ -319,3 +319,23 @@ def test_negative_zero_is_zero_stored_and_shown_as_0_00(
     db_session.expire_all()
     stored = db_session.scalars(select(Product.price).where(Product.id == response.get_json()["id"])).one()
     assert str(stored) == "0.00"
+
+
+# --- CORS ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("origins", [["https://shop.example"], ["https://shop.example", "https://admin.example"]])
+@pytest.mark.parametrize("origin", ["https://shop.example", "https://evil.example", None])
+@pytest.mark.parametrize("method", ["GET", "OPTIONS"])
+def test_cors_answers_vary_on_origin_once(
+    make_app: Callable[..., Flask], origins: list[str], origin: str | None, method: str
+) -> None:
+    client = make_app(CORS_ORIGINS=origins).test_client()
+    headers = {"Access-Control-Request-Method": "GET"} | ({"Origin": origin} if origin else {})
+    response = client.open("/api/health/live", method=method, headers=headers)
+    assert response.headers.getlist("Vary") == ["Origin"]
+
+
+def test_without_cors_origins_nothing_varies_on_origin(client: FlaskClient) -> None:
+    response = client.get("/api/health/live", headers={"Origin": "https://shop.example"})
+    assert "Origin" not in response.headers.get("Vary", "")
