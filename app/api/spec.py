@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import flask_smorest
-from flask import Flask, Request, current_app, send_from_directory
+from flask import Flask, Request, Response, current_app, send_from_directory, url_for
 from flask.typing import ResponseReturnValue
 from flask_smorest.utils import prepare_response
 from marshmallow import INCLUDE, Schema, fields
@@ -16,6 +16,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
+from app.api import docs
 from app.security.decorators import roles_required
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -115,7 +116,26 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
         def docs_asset(filename: str) -> ResponseReturnValue:
             return send_from_directory(swagger_ui_path, filename, max_age=86400)
 
+        def docs_init() -> ResponseReturnValue:
+            return Response(docs.INIT_SCRIPT, mimetype="text/javascript", headers={"Cache-Control": "max-age=86400"})
+
         self._app.add_url_rule("/api/docs/assets/<path:filename>", "api-docs-assets", docs_asset)
+        self._app.add_url_rule("/api/docs/init.js", "api-docs-init", docs_init)
+
+    def _openapi_swagger_ui(self) -> ResponseReturnValue:
+        """Swagger UI, with a CSP that allows only this app's assets (flask-smorest's page has inline script)."""
+        page = docs.docs_page(
+            title=self.spec.title,
+            spec_url=url_for(f"{self._make_doc_blueprint_name()}.openapi_json"),
+            assets_url=self._swagger_ui_url,
+            init_url=url_for("api-docs-init"),
+            ui_config=self.config.get("OPENAPI_SWAGGER_UI_CONFIG", {}),
+        )
+        return Response(
+            page,
+            mimetype="text/html",
+            headers={"Content-Security-Policy": docs.DOCS_CSP, "X-Frame-Options": "DENY"},
+        )
 
 
 def register_converters(app: Flask, api: Api) -> None:

@@ -39,6 +39,9 @@ def register_request_hooks(app: Flask) -> None:
         response.headers["X-Request-ID"] = request_id
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # JSON needs no sources, and nothing here is meant to be framed; the docs page sets its own policy.
+        response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        response.headers.setdefault("X-Frame-Options", "DENY")
         if response.status_code not in (429, 503):
             # Flask-Limiter sends Retry-After on every response; it only means something on these.
             response.headers.pop("Retry-After", None)

@@ -339,3 +339,49 @@ def test_cors_answers_vary_on_origin_once(
 def test_without_cors_origins_nothing_varies_on_origin(client: FlaskClient) -> None:
     response = client.get("/api/health/live", headers={"Origin": "https://shop.example"})
     assert "Origin" not in response.headers.get("Vary", "")
+
+
+# --- the docs page -------------------------------------------------------------------------------
+
+
+def csp_of(response: Any) -> dict[str, set[str]]:
+    directives = (d.split() for d in response.headers["Content-Security-Policy"].split(";") if d.strip())
+    return {name: set(sources) for name, *sources in directives}
+
+
+def test_the_docs_page_cannot_be_framed_and_loads_only_the_apps_own_assets(client: FlaskClient) -> None:
+    response = client.get("/api/docs")
+    assert response.status_code == 200
+    assert response.headers["X-Frame-Options"] == "DENY"
+    csp = csp_of(response)
+    assert csp["frame-ancestors"] == {"'none'"}
+    assert csp["default-src"] == {"'none'"}
+    assert csp["script-src"] == csp["style-src"] == csp["connect-src"] == {"'self'"}
+    assert csp["img-src"] == {"'self'", "data:"}
+    assert not any("unsafe" in source for sources in csp.values() for source in sources)
+
+
+def test_the_docs_page_has_no_inline_script_and_its_scripts_are_served(client: FlaskClient) -> None:
+    page = client.get("/api/docs").get_data(as_text=True)
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+    assert scripts and all(body.strip() == "" for _attrs, body in scripts)
+    assert not re.search(r"\son[a-z]+=", page)  # no inline event handlers
+    for attrs, _body in scripts:
+        src = re.search(r'src="([^"]+)"', attrs)
+        assert src is not None
+        with client.get(src.group(1)) as served:
+            assert served.status_code == 200, src.group(1)
+            assert served.mimetype in {"text/javascript", "application/javascript"}
+    stylesheet = re.search(r'<link href="([^"]+)"', page)
+    assert stylesheet is not None
+    with client.get(stylesheet.group(1)) as served:
+        assert served.status_code == 200
+    container = re.search(r'data-spec-url="([^"]+)"', page)
+    assert container is not None and client.get(container.group(1)).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/health/live", "/api/openapi.json", "/api/nothing-here"])
+def test_api_answers_forbid_framing_too(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert csp_of(response)["frame-ancestors"] == {"'none'"}
