@@ -14,6 +14,21 @@ log = logging.getLogger("app.request")
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+def printable_target(raw: str) -> str:
+    """A request target as sent (path and query, still percent-encoded), fit for one log line.
+
+    Printable ASCII stays; anything else (CR, LF, space, quotes, bytes past 0x7e) is %-escaped, so no
+    request can write a log line of its own, as a URL-decoded path with "%0a" in it would. WSGI hands
+    the target over as bytes decoded as latin-1, so those are escaped byte for byte.
+    """
+    return "".join(ch if "!" <= ch <= "~" and ch not in '"\\' else _escaped(ch) for ch in raw)
+
+
+def _escaped(ch: str) -> str:
+    data = ch.encode("latin-1") if ord(ch) < 256 else ch.encode("utf-8", "replace")
+    return "".join(f"%{byte:02X}" for byte in data)
+
+
 def configure_logging(app: Flask) -> None:
     """Plain one-line logs on stderr; DEBUG for the cache logger when FLASK_DEBUG is on."""
     root = logging.getLogger("app")
@@ -51,10 +66,10 @@ def register_request_hooks(app: Flask) -> None:
             return response
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info(
-            "request_id=%s method=%s path=%s status=%s duration_ms=%.1f",
+            "request_id=%s method=%s target=%s status=%s duration_ms=%.1f",
             request_id,
             request.method,
-            request.path,
+            printable_target(request.environ.get("RAW_URI") or request.full_path),
             response.status_code,
             elapsed_ms,
         )

@@ -385,3 +385,23 @@ def test_api_answers_forbid_framing_too(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.headers["X-Frame-Options"] == "DENY"
     assert csp_of(response)["frame-ancestors"] == {"'none'"}
+
+
+# --- the app's own request log -------------------------------------------------------------------
+
+
+def test_the_request_log_writes_the_raw_target_so_no_request_forges_a_line(client: FlaskClient) -> None:
+    import logging
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("app.request")
+    logger.addHandler(handler)
+    try:
+        client.get("/api/x%0aforged=1%20status=200?q=%0d%0a")
+    finally:
+        logger.removeHandler(handler)
+    (line,) = [record.getMessage() for record in records]
+    assert "\n" not in line and "\r" not in line
+    assert " target=/api/x%0aforged=1%20status=200?q=%0d%0a " in line
