@@ -102,6 +102,7 @@ class Config:
         self.SHOP_CURRENCY = env.get("SHOP_CURRENCY", "USD")
         self.SHOP_NAME = env.get("SHOP_NAME", "Ecommerce Backend Shop")
         self.TAX_RATE = Decimal(env.get("TAX_RATE", "0"))
+        self.MAX_ADDRESSES_PER_USER = int(env.get("MAX_ADDRESSES_PER_USER", "20"))
         self.PASSWORD_HASH_PROFILE = "strong"
 
         self.API_TITLE = "Ecommerce Backend API"

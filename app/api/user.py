@@ -152,8 +152,12 @@ def list_addresses() -> list[DeliveryAddress]:
 @bp.response(201, DeliveryAddressOut)
 @bp.errors(409, 422)
 def create_address(data: dict[str, Any]) -> DeliveryAddress:
-    """Add an address; your first one becomes the default, is_default=true moves the default."""
-    return DeliveryAddressService().add_address(user_id=current_user.id, **data)
+    """Add an address; your first one becomes the default, is_default=true moves the default.
+
+    At most MAX_ADDRESSES_PER_USER (default 20) per user: beyond, 409 `address_book_full`.
+    """
+    max_addresses = current_app.config["MAX_ADDRESSES_PER_USER"]
+    return DeliveryAddressService().add_address(user_id=current_user.id, max_addresses=max_addresses, **data)
 
 
 @bp.get("/me/addresses/<id:address_id>")

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import DeliveryAddress
 from app.repos.delivery_address_repo import DeliveryAddressRepo
 from app.services.constraints import translate_constraints
-from app.utils.exceptions import Conflict, NotFound
+from app.utils.exceptions import AddressBookFull, Conflict, NotFound
 
 
 class AddressNotFound(NotFound):
@@ -47,6 +47,7 @@ class DeliveryAddressService:
         self,
         *,
         user_id: int,
+        max_addresses: int,
         recipient_name: str,
         line1: str,
         city: str,
@@ -57,7 +58,9 @@ class DeliveryAddressService:
         phone: str | None = None,
         is_default: bool = False,
     ) -> DeliveryAddress:
-        """Add an address. It becomes the default when asked to, or when the user has none yet."""
+        """Add an address. It becomes the default when asked to, or when the user has none yet.
+        Raises AddressBookFull when the user already has `max_addresses`."""
+        self._check_room(user_id, max_addresses)
         if is_default:
             self.addresses.clear_default(user_id)
         elif not self.addresses.has_default(user_id):
@@ -78,6 +81,15 @@ class DeliveryAddressService:
         with translate_constraints(self.session, _CONSTRAINTS):
             self.session.commit()
         return address
+
+    def _check_room(self, user_id: int, max_addresses: int) -> None:
+        # Counted under the owner's row lock: two adds at once cannot both see room for the last one.
+        self.addresses.lock_address_book(user_id)
+        if self.addresses.count_for_user(user_id) >= max_addresses:
+            raise AddressBookFull(
+                f"Your address book holds at most {max_addresses} addresses; delete one to add another.",
+                max_addresses=max_addresses,
+            )
 
     def update_address(self, *, user_id: int, address_id: int, **changes: str | bool | None) -> DeliveryAddress:
         """Change fields of the user's own address; is_default=true moves the default here."""

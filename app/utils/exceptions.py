@@ -41,6 +41,13 @@ class Conflict(AppError):
     title = "Conflict"
 
 
+class AddressBookFull(Conflict):
+    """The user already has as many delivery addresses as allowed (MAX_ADDRESSES_PER_USER)."""
+
+    code = "address_book_full"
+    title = "Address book full"
+
+
 class InvalidInput(AppError):
     """422 with per-field messages, for rules a schema cannot check."""
 
