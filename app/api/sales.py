@@ -7,11 +7,12 @@ from typing import Any
 from flask import current_app, request
 from flask.typing import ResponseReturnValue
 from flask_jwt_extended import current_user
+from marshmallow import fields
 
-from app.api.spec import Blueprint
+from app.api.spec import PROBLEM_CONTENT_TYPE, Blueprint, ProblemSchema
 from app.cache import keys
 from app.cache.response import cached_json
-from app.schemas.base import PageQuery
+from app.schemas.base import Money, PageQuery
 from app.schemas.cart import CartOut, CartTotalOut
 from app.schemas.cart_product import CartItemIn, CartItemPatch
 from app.schemas.invoice import InvoiceOut
@@ -43,6 +44,31 @@ IDEMPOTENCY_HEADER = {
 }
 # What a view hands flask-smorest: a domain object it dumps with the @bp.response schema.
 Dumped = Any
+
+
+class CheckoutConflict(ProblemSchema):
+    """A checkout 409: `insufficient_stock` (with `products`), `product_unavailable` (with `product_ids`),
+    `request_in_progress`, or `price_changed` (with the cart's totals now)."""
+
+    expected_total = Money(metadata={"description": "price_changed: the total sent"})
+    subtotal = Money(metadata={"description": "price_changed: the cart's subtotal now"})
+    tax = Money(metadata={"description": "price_changed: the tax on it now"})
+    total = Money(metadata={"description": "price_changed: what checking out would charge now"})
+    currency = fields.String(metadata={"description": "price_changed: the shop currency"})
+
+
+PRICE_CHANGED_EXAMPLE = {
+    "type": "urn:problem-type:price_changed",
+    "title": "Price changed",
+    "status": 409,
+    "detail": "The total is now 25.00 USD, not 10.00; confirm the new total and check out again.",
+    "code": "price_changed",
+    "expected_total": "10.00",
+    "subtotal": "25.00",
+    "tax": "0.00",
+    "total": "25.00",
+    "currency": "USD",
+}
 
 
 def _currency() -> str:
@@ -123,13 +149,23 @@ def empty_cart() -> ResponseReturnValue:
     SaleOut,
     headers={"Idempotent-Replayed": {"description": "`true` when this is a stored result replayed for a retried key"}},
 )
-@bp.errors(400, 404, 409, 422)
+@bp.errors(400, 404, 422)
+@bp.alt_response(
+    409,
+    schema=CheckoutConflict,
+    content_type=PROBLEM_CONTENT_TYPE,
+    description="Short of stock, a product no longer sold, the same key in flight, or `price_changed`",
+    example=PRICE_CHANGED_EXAMPLE,
+)
 @bp.doc(parameters=[IDEMPOTENCY_HEADER])
 def checkout(data: dict[str, Any]) -> Dumped:
     """Buy what is in my cart: one sale with its invoice, all or nothing.
 
     A retry with the same Idempotency-Key and body returns the same sale (header
-    `Idempotent-Replayed: true`) without touching stock again.
+    `Idempotent-Replayed: true`) without touching stock again. With `expected_total`, the sale is made
+    only at that total: a different one is a 409 `price_changed` carrying the current `subtotal`, `tax`
+    and `total`, and nothing changes (no stock taken, no key kept: retry with the same key and the new
+    total once the buyer has seen it).
     """
     config = current_app.config
     result = SaleService().checkout(

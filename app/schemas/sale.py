@@ -16,6 +16,15 @@ from app.schemas.sale_product import SaleLineOut
 class CheckoutIn(InSchema):
     delivery_address_id = Id(required=True)
     notes = Str(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    expected_total = Money(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "The total (subtotal + tax) the buyer was shown. If the cart's total now differs:"
+            " 409 `price_changed` with the current `subtotal`, `tax` and `total`, and nothing changes."
+            " Omitted: the current total is charged."
+        },
+    )
 
 
 class SaleOut(Schema):

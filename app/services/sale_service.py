@@ -21,7 +21,7 @@ from app.repos.sale_repo import SaleFilter, SaleRepo
 from app.repos.stock_repo import StockRepo, StockRow
 from app.services.cart_service import InsufficientStock
 from app.services.constraints import translate_constraints
-from app.utils.exceptions import AppError, Conflict, NotFound
+from app.utils.exceptions import AppError, Conflict, NotFound, PriceChanged
 from app.utils.money import to_cents
 from app.utils.pagination import Page
 
@@ -119,6 +119,15 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _checkout_body(delivery_address_id: int, notes: str | None, expected_total: Decimal | None) -> dict[str, Any]:
+    """What a key's fingerprint covers; expected_total only when sent, so keys stored before it existed
+    still match their retries."""
+    body: dict[str, Any] = {"delivery_address_id": delivery_address_id, "notes": notes}
+    if expected_total is not None:
+        body["expected_total"] = str(expected_total)
+    return body
+
+
 def _validate_key(key: str) -> None:
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not all(" " <= ch <= "~" for ch in key):
         raise InvalidIdempotencyKey(
@@ -157,15 +166,17 @@ class SaleService:
         currency: str,
         tax_rate: Decimal,
         shop_name: str,
+        expected_total: Decimal | None = None,
     ) -> CheckoutResult:
         """Turn the cart into a sale with its invoice, all or nothing, in one transaction.
 
-        Raises CartEmpty, AddressNotFound, ProductUnavailable, InsufficientStock,
+        With `expected_total`, only at that total: otherwise PriceChanged, and nothing changes.
+        Raises CartEmpty, AddressNotFound, ProductUnavailable, InsufficientStock, PriceChanged,
         InvalidIdempotencyKey, IdempotencyKeyReused, RequestInProgress.
         """
         if idempotency_key is not None:
             _validate_key(idempotency_key)
-            fingerprint = request_hash({"delivery_address_id": delivery_address_id, "notes": notes})
+            fingerprint = request_hash(_checkout_body(delivery_address_id, notes, expected_total))
             # The claim comes first, inside this transaction: a concurrent request with the same
             # key blocks on the unique index until we commit or roll back.
             if not self.sales.claim_key(user.id, idempotency_key, fingerprint):
@@ -196,6 +207,8 @@ class SaleService:
         ]
         subtotal = sum((line.line_total for line in sale_lines), Decimal("0.00"))
         tax = to_cents(subtotal * tax_rate)
+        if expected_total is not None:
+            self._check_expected_total(expected_total, subtotal=subtotal, tax=tax, currency=currency)
         now = utcnow()
         sale = Sale(
             user_id=user.id,
@@ -240,6 +253,22 @@ class SaleService:
         with translate_constraints(self.session, {"ck_products_stock_non_negative": lambda: InsufficientStock([])}):
             self.stock.take_stock(wanted)
         return locked
+
+    def _check_expected_total(self, expected: Decimal, *, subtotal: Decimal, tax: Decimal, currency: str) -> None:
+        """The buyer is charged only the total they were shown. The prices compared are those of the
+        locked product rows, so they cannot change before the commit; the rollback returns the stock
+        and drops the idempotency key, so a retry with the same key and the new total goes through."""
+        total = subtotal + tax
+        if total != expected:
+            self.session.rollback()
+            raise PriceChanged(
+                f"The total is now {total} {currency}, not {expected}; confirm the new total and check out again.",
+                expected_total=str(expected),
+                subtotal=str(subtotal),
+                tax=str(tax),
+                total=str(total),
+                currency=currency,
+            )
 
     def _issue_invoice(self, sale: Sale, *, buyer: User, shop_name: str) -> None:
         """Number the sale's invoice (gap-free: the counter update rolls back with the checkout) and add it."""

@@ -48,6 +48,13 @@ class AddressBookFull(Conflict):
     title = "Address book full"
 
 
+class PriceChanged(Conflict):
+    """Checkout: the cart's total is no longer the total the buyer was shown (expected_total)."""
+
+    code = "price_changed"
+    title = "Price changed"
+
+
 class InvalidInput(AppError):
     """422 with per-field messages, for rules a schema cannot check."""
 
