@@ -1,8 +1,9 @@
-"""Flask CLI commands: create-admin, seed-demo, status."""
+"""Flask CLI commands: create-admin, seed-demo, status, purge-idempotency-keys."""
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -10,8 +11,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from app.cache import store
+from app.models.base import utcnow
 from app.services.demo_service import DemoService
 from app.services.health_service import HealthService
+from app.services.idempotency_service import IdempotencyKeyService
 from app.services.user_service import UserService
 
 
@@ -68,4 +71,16 @@ def status() -> None:
         click.echo(f"{key}: {path} ({'present' if path.is_file() else 'MISSING: run make generate-keys'})")
 
 
-commands = [create_admin, seed_demo, status]
+@click.command("purge-idempotency-keys")
+@click.option(
+    "--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000), help="Keys per transaction."
+)
+@with_appcontext
+def purge_idempotency_keys(batch_size: int) -> None:
+    """Delete checkout idempotency keys older than IDEMPOTENCY_KEY_TTL_HOURS (safe while the app serves)."""
+    hours = current_app.config["IDEMPOTENCY_KEY_TTL_HOURS"]
+    purged = IdempotencyKeyService().purge_expired(now=utcnow(), ttl=timedelta(hours=hours), batch_size=batch_size)
+    click.echo(f"Purged {purged} idempotency keys older than {hours} h.")
+
+
+commands = [create_admin, seed_demo, status, purge_idempotency_keys]

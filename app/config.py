@@ -103,6 +103,10 @@ class Config:
         self.SHOP_NAME = env.get("SHOP_NAME", "Ecommerce Backend Shop")
         self.TAX_RATE = Decimal(env.get("TAX_RATE", "0"))
         self.MAX_ADDRESSES_PER_USER = int(env.get("MAX_ADDRESSES_PER_USER", "20"))
+        # Clients are promised a day to retry a checkout with its Idempotency-Key.
+        self.IDEMPOTENCY_KEY_TTL_HOURS = int(env.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+        if self.IDEMPOTENCY_KEY_TTL_HOURS < 24:
+            raise ConfigError("IDEMPOTENCY_KEY_TTL_HOURS must be at least 24")
         self.PASSWORD_HASH_PROFILE = "strong"
 
         self.API_TITLE = "Ecommerce Backend API"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app, request
@@ -40,7 +41,8 @@ IDEMPOTENCY_HEADER = {
     "name": "Idempotency-Key",
     "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Retry-safe checkout: the same key and body return the same sale (kept at least 24 h).",
+    "description": "Retry-safe checkout: the same key and body return the same sale. Keys are kept"
+    " IDEMPOTENCY_KEY_TTL_HOURS (default 24 h); after that the same key starts a new checkout.",
 }
 # What a view hands flask-smorest: a domain object it dumps with the @bp.response schema.
 Dumped = Any
@@ -174,6 +176,7 @@ def checkout(data: dict[str, Any]) -> Dumped:
         currency=config["SHOP_CURRENCY"],
         tax_rate=config["TAX_RATE"],
         shop_name=config["SHOP_NAME"],
+        key_ttl=timedelta(hours=config["IDEMPOTENCY_KEY_TTL_HOURS"]),
         **data,
     )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}

@@ -35,6 +35,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 TOP_PRODUCTS = 10
 MAX_KEY_LENGTH = 255
+KEY_TTL = timedelta(hours=24)  # IDEMPOTENCY_KEY_TTL_HOURS' default
 
 
 class SaleNotFound(NotFound):
@@ -167,10 +168,12 @@ class SaleService:
         tax_rate: Decimal,
         shop_name: str,
         expected_total: Decimal | None = None,
+        key_ttl: timedelta = KEY_TTL,
     ) -> CheckoutResult:
         """Turn the cart into a sale with its invoice, all or nothing, in one transaction.
 
         With `expected_total`, only at that total: otherwise PriceChanged, and nothing changes.
+        A key older than `key_ttl` no longer replays: the request is a new one.
         Raises CartEmpty, AddressNotFound, ProductUnavailable, InsufficientStock, PriceChanged,
         InvalidIdempotencyKey, IdempotencyKeyReused, RequestInProgress.
         """
@@ -179,7 +182,8 @@ class SaleService:
             fingerprint = request_hash(_checkout_body(delivery_address_id, notes, expected_total))
             # The claim comes first, inside this transaction: a concurrent request with the same
             # key blocks on the unique index until we commit or roll back.
-            if not self.sales.claim_key(user.id, idempotency_key, fingerprint):
+            expired_before = utcnow() - key_ttl
+            if not self.sales.claim_key(user.id, idempotency_key, fingerprint, expired_before=expired_before):
                 self.session.rollback()
                 return CheckoutResult(sale=self._replay(user, idempotency_key, fingerprint), replayed=True)
 
