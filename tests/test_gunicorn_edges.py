@@ -175,6 +175,10 @@ def test_what_remains_gunicorns_own_answer_is_past_the_documented_limits(gunicor
     assert gunicorn.send("GET", "/api/health/live", headers={"X-Big": "x" * 16_000}).status == 200
     assert gunicorn.send("GET", "/api/health/live", headers={"X-Big": "x" * 16_400}).status == 431
     assert gunicorn.send("GET", "/api/health/live?x=" + "x" * 8_200).status == 414
+    many = {f"X-H{i}": "1" for i in range(90)}
+    assert gunicorn.send("GET", "/api/health/live", headers=many).status == 200
+    too_many = {f"X-H{i}": "1" for i in range(101)}
+    assert gunicorn.send("GET", "/api/health/live", headers=too_many).status == 431
 
 
 # --- bodies ------------------------------------------------------------------------------------
