@@ -6,6 +6,11 @@ Tunable from the environment: BIND, WEB_CONCURRENCY, GUNICORN_WORKER_CLASS, GUNI
 from __future__ import annotations
 
 import os
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+from app.utils.request_target import printable_target
 
 # Set before gunicorn imports wsgi:app, so the app loads its production config.
 os.environ.setdefault("APP_ENV", "production")
@@ -35,8 +40,33 @@ timeout = 30
 graceful_timeout = 30
 keepalive = 5
 
+# gunicorn answers a request it will not pass on with its own HTML page (400 malformed, 414 request line,
+# 431 header field); the app's answers are problem documents. These limits let through everything a
+# legitimate client sends: a request line up to gunicorn's maximum (8190 bytes; the longest query the API
+# reads is far shorter) and header fields up to 16 KiB (a Bearer token of several KiB, cookies of a front
+# end on the same domain). A reverse proxy in front should refuse less than this, so that it, not
+# gunicorn, answers: see the README (Scaling out).
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 16384
+
+
+class AccessLogger(Logger):
+    """gunicorn's logger with one more access-log atom, %(target)s: the raw request target, escaped.
+
+    %(U)s is the URL-decoded path: "%0a" in it would end the line and let the rest forge another.
+    """
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        atoms["target"] = printable_target(environ.get("RAW_URI") or environ.get("PATH_INFO") or "")
+        return atoms
+
+
+logger_class = AccessLogger
 accesslog = "-"
 errorlog = "-"
 access_log_format = (
-    "request_id=%({x-request-id}o)s method=%(m)s path=%(U)s status=%(s)s size=%(B)s duration_ms=%(M)s remote=%(h)s"
+    "request_id=%({x-request-id}o)s method=%(m)s target=%(target)s status=%(s)s size=%(B)s duration_ms=%(M)s"
+    " remote=%(h)s"
 )

@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -19,6 +19,9 @@ def create_app(config: Config | None = None, **overrides: Any) -> Flask:
     """Build the app from `config` (default: the environment's APP_ENV) plus `overrides`."""
     config = config or config_from_env()
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), static_folder=None)
+    # Werkzeug answers "//" in a path with a 308 to an absolute URL built from the request's Host header,
+    # and a 308 makes the client re-send its body (credentials) there. Unmerged, such a path is a plain 404.
+    app.url_map.merge_slashes = False
     app.config.from_object(config)
     app.config.update(overrides)
     if app.config["PROXY_HOPS"]:
@@ -72,6 +75,8 @@ def register_extensions(app: Flask) -> None:
     jwt.init_app(app)
     cache.init_app(app)
     limiter.init_app(app)
+    if app.config["CORS_ORIGINS"] and "*" not in app.config["CORS_ORIGINS"]:
+        app.after_request(_vary_on_origin)  # registered before Flask-Cors's hook, so it runs after it
     cors.init_app(
         app,
         resources={r"/api/*": {"origins": app.config["CORS_ORIGINS"]}},
@@ -80,6 +85,17 @@ def register_extensions(app: Flask) -> None:
     api.init_app(app)
     app.extensions["passwords"] = passwords.Passwords(app.config["PASSWORD_HASH_PROFILE"])
     app.extensions["shop"] = ShopSettings.from_config(app.config)
+
+
+def _vary_on_origin(response: Response) -> Response:
+    """Every API answer depends on Origin when CORS names origins: the allow header is there or not.
+
+    Flask-Cors sends `Vary: Origin` only when several origins are configured; with one, a shared cache
+    could hand an answer made for one origin (or for none) to another.
+    """
+    if request.path.startswith("/api/"):
+        response.vary.add("Origin")
+    return response
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Flask CLI commands: create-admin, seed-demo, status.
+"""Flask CLI commands: create-admin, seed-demo, status, purge-idempotency-keys.
 
 Input goes through the same schemas and services as the API; bad input is a one-line message and
 exit status 2 (click's usage error), never a traceback.
@@ -15,11 +15,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from marshmallow import ValidationError
 
+from app.api import shop
 from app.api.errors import flatten_messages
 from app.cache import store
 from app.schemas.user import RegisterIn
 from app.services.demo_service import DemoService
 from app.services.health_service import HealthService
+from app.services.idempotency_service import IdempotencyKeyService
 from app.services.user_service import UserService
 from app.utils.exceptions import AppError
 
@@ -91,4 +93,17 @@ def status() -> None:
         click.echo(f"{key}: {path} ({'present' if path.is_file() else 'MISSING: run make generate-keys'})")
 
 
-commands = [create_admin, seed_demo, status]
+@click.command("purge-idempotency-keys")
+@click.option(
+    "--batch-size", default=1000, show_default=True, type=click.IntRange(1, 100_000), help="Keys per transaction."
+)
+@with_appcontext
+def purge_idempotency_keys(batch_size: int) -> None:
+    """Delete checkout idempotency keys older than IDEMPOTENCY_KEY_TTL_HOURS (safe while the app serves)."""
+    settings = shop()
+    purged = IdempotencyKeyService(settings).purge_expired(batch_size=batch_size)
+    hours = int(settings.idempotency_key_ttl.total_seconds() // 3600)
+    click.echo(f"Purged {purged} idempotency keys older than {hours} h.")
+
+
+commands = [create_admin, seed_demo, status, purge_idempotency_keys]

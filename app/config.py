@@ -21,12 +21,15 @@ REDIS_SOCKET_OPTIONS = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25}
 
 @dataclass(frozen=True)
 class ShopSettings:
-    """What services need to know of the shop, built once from the config (SHOP_*, TAX_RATE, CATALOG_LIST_TTL)."""
+    """What services need to know of the shop, built once from the config (SHOP_*, TAX_RATE, CATALOG_LIST_TTL,
+    MAX_ADDRESSES_PER_USER, IDEMPOTENCY_KEY_TTL_HOURS)."""
 
     name: str
     currency: str
     tax_rate: Decimal
     catalog_ttl: int  # seconds a catalog page, or the number of matches of its filters, stays cached
+    max_addresses: int = 20  # delivery addresses per user
+    idempotency_key_ttl: timedelta = timedelta(hours=24)  # how long a checkout key replays
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ShopSettings:
@@ -35,6 +38,8 @@ class ShopSettings:
             currency=config["SHOP_CURRENCY"],
             tax_rate=config["TAX_RATE"],
             catalog_ttl=config["CATALOG_LIST_TTL"],
+            max_addresses=config["MAX_ADDRESSES_PER_USER"],
+            idempotency_key_ttl=timedelta(hours=config["IDEMPOTENCY_KEY_TTL_HOURS"]),
         )
 
 
@@ -116,10 +121,17 @@ class Config:
         # Load balancers in front of the app: trust this many X-Forwarded-For hops (rate limits key on the client IP).
         self.PROXY_HOPS = int(env.get("PROXY_HOPS", "0"))
         self.CORS_ORIGINS = [o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()]
+        # The Host names this API answers to (Flask checks them; ".example.com" admits subdomains). Unset: any.
+        self.TRUSTED_HOSTS = [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
         self.MAX_CONTENT_LENGTH = int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
         self.SHOP_CURRENCY = env.get("SHOP_CURRENCY", "USD")
         self.SHOP_NAME = env.get("SHOP_NAME", "Ecommerce Backend Shop")
         self.TAX_RATE = Decimal(env.get("TAX_RATE", "0"))
+        self.MAX_ADDRESSES_PER_USER = int(env.get("MAX_ADDRESSES_PER_USER", "20"))
+        # Clients are promised a day to retry a checkout with its Idempotency-Key.
+        self.IDEMPOTENCY_KEY_TTL_HOURS = int(env.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+        if self.IDEMPOTENCY_KEY_TTL_HOURS < 24:
+            raise ConfigError("IDEMPOTENCY_KEY_TTL_HOURS must be at least 24")
         self.PASSWORD_HASH_PROFILE = "strong"
 
         self.API_TITLE = "Ecommerce Backend API"

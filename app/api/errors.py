@@ -14,9 +14,9 @@ from flask import Flask, Response, g
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
-from app.api.spec import MalformedJson
+from app.api.spec import JsonNotObject, MalformedJson
 from app.utils.exceptions import AppError, Unavailable
 from app.utils.problem import problem, problem_for
 
@@ -73,8 +73,10 @@ def handle_http_exception(error: HTTPException) -> Response:
             errors=flatten_messages(data["messages"]),
         )
     headers = {k: v for k, v in error.get_headers() if k.lower() not in {"content-type", "content-length"}}
-    if isinstance(error, MalformedJson):
-        return problem(400, detail=error.description, code="malformed_json")
+    if isinstance(error, MalformedJson | JsonNotObject):
+        return problem(400, detail=error.description, code=error.problem_code)
+    if isinstance(error, SecurityError):  # a Host header outside TRUSTED_HOSTS
+        return problem(400, detail="This server does not answer for the requested host.", code="untrusted_host")
     detail = error.description if status != 500 else None
     return problem(status, detail=detail, headers=headers)
 

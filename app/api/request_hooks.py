@@ -9,6 +9,8 @@ import uuid
 
 from flask import Flask, Response, g, request
 
+from app.utils.request_target import printable_target
+
 log = logging.getLogger("app.request")
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -35,6 +37,9 @@ def register_request_hooks(app: Flask) -> None:
 def set_security_headers(response: Response) -> None:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
+    # JSON needs no sources, and nothing here is meant to be framed; the docs page sets its own policy.
+    response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    response.headers.setdefault("X-Frame-Options", "DENY")
     if response.status_code not in (429, 503):
         # Flask-Limiter sends Retry-After on every response; it only means something on these.
         response.headers.pop("Retry-After", None)
@@ -46,10 +51,10 @@ def set_security_headers(response: Response) -> None:
 def log_request(request_id: str, response: Response) -> None:
     elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
     log.info(
-        "request_id=%s method=%s path=%s status=%s duration_ms=%.1f",
+        "request_id=%s method=%s target=%s status=%s duration_ms=%.1f",
         request_id,
         request.method,
-        request.path,
+        printable_target(request.environ.get("RAW_URI") or request.full_path),
         response.status_code,
         elapsed_ms,
     )

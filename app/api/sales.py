@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app
+from marshmallow import fields
 
 from app.api import shop
-from app.api.spec import Blueprint
+from app.api.spec import Blueprint, ProblemSchema
 from app.cache import keys
 from app.cache.response import cached_json
 from app.models import Invoice, Sale
 from app.models.user import Role
-from app.schemas.base import PageQuery
+from app.schemas.base import Money, PageQuery
 from app.schemas.cart import CartOut, CartTotalOut
 from app.schemas.cart_product import CartItemIn, CartItemPatch
 from app.schemas.invoice import InvoiceOut
@@ -33,6 +34,7 @@ from app.services.invoice_service import InvoiceService
 from app.services.sale_service import SaleService
 from app.services.sales_analytics_service import SalesAnalyticsService
 from app.utils.pagination import Page
+from app.utils.problem import PROBLEM_CONTENT_TYPE
 
 bp = Blueprint(
     "sales",
@@ -46,6 +48,31 @@ REPLAYED = {
         "description": "`true` when this is the stored result of an earlier request with the same key",
         "schema": {"type": "string", "enum": ["true"]},
     }
+}
+
+
+class CheckoutConflict(ProblemSchema):
+    """A checkout 409: `insufficient_stock` (with `products`), `product_unavailable` (with `product_ids`),
+    `request_in_progress`, or `price_changed` (with the cart's totals now)."""
+
+    expected_total = Money(metadata={"description": "price_changed: the total sent"})
+    subtotal = Money(metadata={"description": "price_changed: the cart's subtotal now"})
+    tax = Money(metadata={"description": "price_changed: the tax on it now"})
+    total = Money(metadata={"description": "price_changed: what checking out would charge now"})
+    currency = fields.String(metadata={"description": "price_changed: the shop currency"})
+
+
+PRICE_CHANGED_EXAMPLE = {
+    "type": "urn:problem-type:price_changed",
+    "title": "Price changed",
+    "status": 409,
+    "detail": "The total is now 25.00 USD, not 10.00; confirm the new total and check out again.",
+    "code": "price_changed",
+    "expected_total": "10.00",
+    "subtotal": "25.00",
+    "tax": "0.00",
+    "total": "25.00",
+    "currency": "USD",
 }
 
 
@@ -119,12 +146,22 @@ def empty_cart() -> None:
 @bp.arguments(CheckoutHeaders, location="headers", error_status_code=400)
 @bp.arguments(CheckoutIn)
 @bp.response(201, SaleOut, headers=REPLAYED)
-@bp.errors(400, 404, 409, 422)
+@bp.errors(400, 404, 422)
+@bp.alt_response(
+    409,
+    schema=CheckoutConflict,
+    content_type=PROBLEM_CONTENT_TYPE,
+    description="Short of stock, a product no longer sold, the same key in flight, or `price_changed`",
+    example=PRICE_CHANGED_EXAMPLE,
+)
 def checkout(headers: dict[str, Any], data: dict[str, Any]) -> tuple[Sale, int, dict[str, str]]:
     """Buy what is in my cart: one sale with its invoice, all or nothing.
 
     A retry with the same Idempotency-Key and body returns the same sale (header
-    `Idempotent-Replayed: true`) without touching stock again.
+    `Idempotent-Replayed: true`) without touching stock again. With `expected_total`, the sale is made
+    only at that total: a different one is a 409 `price_changed` carrying the current `subtotal`, `tax`
+    and `total`, and nothing changes (no stock taken, no key kept: retry with the same key and the new
+    total once the buyer has seen it).
     """
     result = CheckoutService(shop()).checkout(caller=current_caller(), **headers, **data)
     return result.sale, 201, {"Idempotent-Replayed": "true"} if result.replayed else {}

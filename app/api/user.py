@@ -8,6 +8,7 @@ from flask import current_app, request
 from flask_jwt_extended import get_jwt
 from flask_limiter.util import get_remote_address
 
+from app.api import shop
 from app.api.spec import Blueprint
 from app.extensions import limiter
 from app.models import DeliveryAddress, User
@@ -144,7 +145,7 @@ def update_profile(data: dict[str, Any]) -> User:
 @bp.response(200, DeliveryAddressOut(many=True))
 def list_addresses() -> list[DeliveryAddress]:
     """Your delivery addresses, the default first."""
-    return DeliveryAddressService().list_addresses(caller=current_caller())
+    return DeliveryAddressService(shop()).list_addresses(caller=current_caller())
 
 
 @bp.post("/me/addresses")
@@ -153,8 +154,11 @@ def list_addresses() -> list[DeliveryAddress]:
 @bp.response(201, DeliveryAddressOut)
 @bp.errors(409, 422)
 def create_address(data: dict[str, Any]) -> DeliveryAddress:
-    """Add an address; your first one becomes the default, is_default=true moves the default."""
-    return DeliveryAddressService().add_address(caller=current_caller(), **data)
+    """Add an address; your first one becomes the default, is_default=true moves the default.
+
+    At most MAX_ADDRESSES_PER_USER (default 20) per user: beyond, 409 `address_book_full`.
+    """
+    return DeliveryAddressService(shop()).add_address(caller=current_caller(), **data)
 
 
 @bp.get("/me/addresses/<id:address_id>")
@@ -163,7 +167,7 @@ def create_address(data: dict[str, Any]) -> DeliveryAddress:
 @bp.errors(404)
 def get_address(address_id: int) -> DeliveryAddress:
     """One of your addresses (another user's is a 404)."""
-    return DeliveryAddressService().get_address(caller=current_caller(), address_id=address_id)
+    return DeliveryAddressService(shop()).get_address(caller=current_caller(), address_id=address_id)
 
 
 @bp.patch("/me/addresses/<id:address_id>")
@@ -173,7 +177,7 @@ def get_address(address_id: int) -> DeliveryAddress:
 @bp.errors(404, 409, 422)
 def update_address(data: dict[str, Any], address_id: int) -> DeliveryAddress:
     """Change one of your addresses."""
-    return DeliveryAddressService().update_address(caller=current_caller(), address_id=address_id, **data)
+    return DeliveryAddressService(shop()).update_address(caller=current_caller(), address_id=address_id, **data)
 
 
 @bp.delete("/me/addresses/<id:address_id>")
@@ -182,7 +186,7 @@ def update_address(data: dict[str, Any], address_id: int) -> DeliveryAddress:
 @bp.errors(404)
 def delete_address(address_id: int) -> None:
     """Delete one of your addresses; past sales keep their copy of it."""
-    DeliveryAddressService().delete_address(caller=current_caller(), address_id=address_id)
+    DeliveryAddressService(shop()).delete_address(caller=current_caller(), address_id=address_id)
 
 
 # Admin: users

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
-from app.models import DeliveryAddress
+from app.models import DeliveryAddress, User
 
 
 class DeliveryAddressRepo:
@@ -27,6 +27,16 @@ class DeliveryAddressRepo:
         return self.session.scalars(
             select(DeliveryAddress).where(DeliveryAddress.id == address_id, DeliveryAddress.user_id == user_id)
         ).one_or_none()
+
+    def lock_address_book(self, user_id: int) -> None:
+        """Lock the owner's row until commit, so two changes to one address book run one after the other.
+
+        FOR NO KEY UPDATE: foreign-key checks of rows that reference the user (carts, sales) still pass.
+        """
+        self.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+    def count_for_user(self, user_id: int) -> int:
+        return int(self.session.scalar(select(func.count()).where(DeliveryAddress.user_id == user_id)) or 0)
 
     def has_default(self, user_id: int) -> bool:
         return bool(

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Select, cast, func, select, update
+from sqlalchemy import Date, Select, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -89,16 +89,46 @@ class SaleRepo:
 
     # --- idempotency keys --------------------------------------------------------------------
 
-    def claim_key(self, user_id: int, key: str, request_hash: str) -> bool:
-        """Insert the key unless it exists. PostgreSQL makes a concurrent claimer wait on the
-        unique index until the holder commits or rolls back, so False means a settled key."""
-        stmt = (
-            dialect_insert(self.session, IdempotencyKey)
-            .values(user_id=user_id, key=key, request_hash=request_hash, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["user_id", "key"])
-            .returning(IdempotencyKey.__table__.c.id)
+    def claim_key(self, user_id: int, key: str, request_hash: str, *, expired_before: datetime) -> bool:
+        """Insert the key, or take over one created before `expired_before` as if it were new.
+
+        PostgreSQL makes a concurrent claimer wait on the unique index (or the expired row) until the
+        holder commits or rolls back, so False means a live, settled key.
+        """
+        keys = IdempotencyKey.__table__.c
+        insert = dialect_insert(self.session, IdempotencyKey).values(
+            user_id=user_id, key=key, request_hash=request_hash, created_at=utcnow()
         )
+        stmt = insert.on_conflict_do_update(
+            index_elements=["user_id", "key"],
+            set_={
+                "request_hash": insert.excluded.request_hash,
+                "sale_id": None,
+                "created_at": insert.excluded.created_at,
+            },
+            where=keys.created_at < expired_before,
+        ).returning(keys.id)
         return self.session.execute(stmt).first() is not None
+
+    def delete_expired_keys(self, created_before: datetime, limit: int) -> int:
+        """Delete up to `limit` keys created before `created_before`, oldest first; how many went.
+
+        SKIP LOCKED: a key a checkout is taking over right now is neither waited for nor deleted.
+        """
+        batch = (
+            select(IdempotencyKey.id)
+            .where(IdempotencyKey.created_at < created_before)
+            .order_by(IdempotencyKey.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            delete(IdempotencyKey)
+            .where(IdempotencyKey.id.in_(batch.scalar_subquery()))
+            .returning(IdempotencyKey.id)
+            .execution_options(synchronize_session=False)
+        )
+        return len(self.session.execute(statement).all())
 
     def find_key(self, user_id: int, key: str) -> IdempotencyKey | None:
         return self.session.scalars(

@@ -1,10 +1,10 @@
-"""Schema bases and the field types every schema shares (Money, UtcDateTime, Email, Str)."""
+"""Schema bases and the field types every schema shares (Money, UtcDateTime, Email, Text, Str, Url)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,7 +14,12 @@ from app.utils.money import CENT
 
 MAX_MONEY = Decimal("9999999999.99")  # NUMERIC(12, 2)
 MAX_INT = 2**31 - 1  # PostgreSQL integer
-_PLAIN_DECIMAL = re.compile(r"-?\d{1,12}(\.\d{1,2})?")
+# Days a filter may name: far from date.max, so "the day after" is always a date.
+MIN_DAY = date(1970, 1, 1)
+MAX_DAY = date(2999, 12, 31)
+# [0-9], not \d: \d also matches other scripts' digits ("١٢" would read as 12). The sign admits "-0.00" only:
+# every other negative amount fails the range check.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?")
 
 
 class InSchema(Schema):
@@ -38,16 +43,44 @@ class HeaderSchema(Schema):
         unknown = EXCLUDE
 
 
-class Str(fields.String):
-    """Text without NUL characters (PostgreSQL cannot store them), trimmed."""
+TEXT_ERRORS: dict[str, str | list[Any] | dict[Any, Any]] = {
+    "nul": "Must not contain NUL characters.",
+    "surrogate": "Must be valid Unicode text (no lone surrogates).",
+}
 
-    default_error_messages = {"nul": "Must not contain NUL characters."}
+
+def _checked(field: fields.Field[Any], text: str) -> str:
+    """`text` unless it holds what PostgreSQL cannot store (NUL) or UTF-8 cannot encode (a lone surrogate).
+
+    JSON may spell a lone UTF-16 surrogate ("\\ud800") and json.loads accepts it, but the str cannot be
+    encoded: it would fail later, at hashing or at commit, as a 500.
+    """
+    if "\x00" in text:
+        raise field.make_error("nul")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise field.make_error("surrogate") from None
+    return text
+
+
+class Text(fields.String):
+    """Text taken exactly as sent (passwords): no NUL characters, no lone surrogates.
+
+    Every string an input schema reads is a Text, a Str, an Email or a Url (a test checks it).
+    """
+
+    default_error_messages = TEXT_ERRORS
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if "\x00" in text:
-            raise self.make_error("nul")
-        return text
+        return _checked(self, super()._deserialize(value, attr, data, **kwargs))
+
+
+class Str(Text):
+    """Text, trimmed."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
 def normalize_email(text: str) -> str:
@@ -58,13 +91,24 @@ def normalize_email(text: str) -> str:
 class Email(fields.Email):
     """An email address, normalised (normalize_email) before validation."""
 
+    default_error_messages = TEXT_ERRORS
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(validate=validate.Length(max=254), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, str):
-            value = normalize_email(value)
+            value = normalize_email(_checked(self, value))
         return str(super()._deserialize(value, attr, data, **kwargs))
+
+
+class Url(fields.Url):
+    """An absolute URL, checked as Text before the URL validator runs."""
+
+    default_error_messages = TEXT_ERRORS
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        return _checked(self, super()._deserialize(value, attr, data, **kwargs))
 
 
 class Money(fields.Field[Decimal]):
@@ -76,7 +120,7 @@ class Money(fields.Field[Decimal]):
     }
 
     def __init__(self, **kwargs: Any) -> None:
-        metadata = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "example": "19.99"}
+        metadata = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "example": "19.99"}
         super().__init__(metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
 
     def _serialize(self, value: Decimal | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
@@ -95,7 +139,7 @@ class Money(fields.Field[Decimal]):
             raise self.make_error("invalid") from exc
         if not Decimal(0) <= amount <= MAX_MONEY:
             raise self.make_error("range")
-        return amount.quantize(CENT)
+        return amount.copy_abs().quantize(CENT)  # "-0.00" is zero, stored and shown as "0.00"
 
 
 class UtcDateTime(fields.DateTime):
@@ -109,6 +153,23 @@ class UtcDateTime(fields.DateTime):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         moment = super()._deserialize(value, attr, data, **kwargs)
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class Day(fields.Date):
+    """A calendar day, YYYY-MM-DD, from MIN_DAY to MAX_DAY."""
+
+    default_error_messages = {"range": f"Must be a day from {MIN_DAY} to {MAX_DAY}."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = kwargs.pop("metadata", {})
+        described = f"{metadata.get('description', 'A day')}, from {MIN_DAY} to {MAX_DAY}"
+        super().__init__(metadata=metadata | {"description": described}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not MIN_DAY <= day <= MAX_DAY:
+            raise self.make_error("range")
+        return day
 
 
 def Id(**kwargs: Any) -> fields.Integer:  # noqa: N802 - reads like a field type

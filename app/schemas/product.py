@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from app.schemas.base import MAX_INT, InSchema, Money, PageQuery, QuerySchema, Str, UtcDateTime, page_of
+from app.schemas.base import MAX_INT, InSchema, Money, PageQuery, QuerySchema, Str, Text, Url, UtcDateTime, page_of
 
 SKU_MAX = 64  # products.sku String(64)
 NAME_MAX = 200  # products.name String(200)
@@ -21,8 +21,8 @@ def _stock(**kwargs: Any) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(0, MAX_INT), **kwargs)
 
 
-def _image_url(**kwargs: Any) -> fields.Url:
-    return fields.Url(
+def _image_url(**kwargs: Any) -> Url:
+    return Url(
         schemes={"http", "https"},
         require_tld=False,
         allow_none=True,
@@ -87,7 +87,7 @@ class ProductQuery(PageQuery):
     in_stock = fields.Boolean(
         metadata={"description": "true: only products in stock; false: only sold-out ones; absent: both."}
     )
-    sort = fields.String(
+    sort = Text(
         validate=validate.OneOf(SORTS),
         metadata={"description": "Default: relevance when `q` is given, else `-created_at`. Ties break on id."},
     )
@@ -114,7 +114,7 @@ class ProductQuery(PageQuery):
 class ConditionalHeaders(QuerySchema):
     """Request headers of the cached reads (documented here; the cache helper reads them)."""
 
-    if_none_match = fields.String(
+    if_none_match = Text(
         data_key="If-None-Match",
         metadata={"description": "An ETag from an earlier response: 304 when the content has not changed."},
     )

@@ -7,7 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.models.sale import IDEMPOTENCY_KEY_MAX, SaleStatus
-from app.schemas.base import MAX_INT, HeaderSchema, Id, InSchema, Money, PageQuery, Str, UtcDateTime, page_of
+from app.schemas.base import MAX_INT, Day, HeaderSchema, Id, InSchema, Money, PageQuery, Str, Text, UtcDateTime, page_of
 from app.schemas.delivery_address import AddressSnapshotOut
 from app.schemas.invoice import InvoiceSummaryOut
 from app.schemas.sale_product import SaleLineOut
@@ -16,19 +16,29 @@ from app.schemas.sale_product import SaleLineOut
 class CheckoutIn(InSchema):
     delivery_address_id = Id(required=True)
     notes = Str(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    expected_total = Money(
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "The total (subtotal + tax) the buyer was shown. If the cart's total now differs:"
+            " 409 `price_changed` with the current `subtotal`, `tax` and `total`, and nothing changes."
+            " Omitted: the current total is charged."
+        },
+    )
 
 
 class CheckoutHeaders(HeaderSchema):
     """The checkout's optional Idempotency-Key (an invalid one: 400 `invalid_header`)."""
 
-    idempotency_key = fields.String(
+    idempotency_key = Text(
         data_key="Idempotency-Key",
         validate=[
             validate.Length(1, IDEMPOTENCY_KEY_MAX),
             validate.Regexp(r"^[ -~]+$", error="Must be printable ASCII characters."),
         ],
         metadata={
-            "description": "Retry-safe checkout: the same key and body return the same sale (kept at least 24 h).",
+            "description": "Retry-safe checkout: the same key and body return the same sale. Keys are kept"
+            " IDEMPOTENCY_KEY_TTL_HOURS (default 24 h); after that the same key starts a new checkout.",
             "example": "3f1c9a52-7f57-4b7e-9f0e-0c6f1f3b9e21",
         },
     )
@@ -59,8 +69,8 @@ SalePage = page_of(SaleOut)
 class AdminSalesQuery(PageQuery):
     status = fields.Enum(SaleStatus, by_value=True)
     user_id = fields.Integer(validate=validate.Range(1, MAX_INT))  # query strings are text: not strict
-    date_from = fields.Date(metadata={"description": "First UTC day included (YYYY-MM-DD)"})
-    date_to = fields.Date(metadata={"description": "Last UTC day included (YYYY-MM-DD)"})
+    date_from = Day(metadata={"description": "First UTC day included (YYYY-MM-DD)"})
+    date_to = Day(metadata={"description": "Last UTC day included (YYYY-MM-DD)"})
     analytics = fields.Boolean(load_default=False, metadata={"description": "Answer with the analytics instead"})
 
     @validates_schema

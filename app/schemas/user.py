@@ -11,19 +11,17 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.models.user import Role
-from app.schemas.base import Email, InSchema, PageQuery, Str, UtcDateTime, page_of
+from app.schemas.base import Email, InSchema, PageQuery, Str, Text, UtcDateTime, page_of
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
 
 
-def _new_password(*, description: str | None = None, **kwargs: Any) -> fields.String:
+def _new_password(*, description: str | None = None, **kwargs: Any) -> Text:
     metadata: dict[str, Any] = {"format": "password"}
     if description:
         metadata["description"] = description
-    return fields.String(
-        load_only=True, validate=validate.Length(PASSWORD_MIN, PASSWORD_MAX), metadata=metadata, **kwargs
-    )
+    return Text(load_only=True, validate=validate.Length(PASSWORD_MIN, PASSWORD_MAX), metadata=metadata, **kwargs)
 
 
 def _name(**kwargs: Any) -> Str:
@@ -38,7 +36,7 @@ class RegisterIn(InSchema):
 
 class LoginIn(InSchema):
     email = Email(required=True)
-    password = fields.String(
+    password = Text(
         required=True, load_only=True, validate=validate.Length(1, PASSWORD_MAX), metadata={"format": "password"}
     )
 
@@ -49,9 +47,7 @@ class ProfilePatch(InSchema):
     name = _name()
     email = Email()
     password = _new_password(description="The new password (needs current_password).")
-    current_password = fields.String(
-        load_only=True, validate=validate.Length(1, PASSWORD_MAX), metadata={"format": "password"}
-    )
+    current_password = Text(load_only=True, validate=validate.Length(1, PASSWORD_MAX), metadata={"format": "password"})
 
     @validates_schema
     def current_password_for_credentials(self, data: dict[str, Any], **_kwargs: Any) -> None:

@@ -29,6 +29,7 @@ from app.utils.exceptions import (
     CartEmpty,
     IdempotencyKeyReused,
     InsufficientStock,
+    PriceChanged,
     ProductUnavailable,
     RequestInProgress,
 )
@@ -47,6 +48,15 @@ def request_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _checkout_body(delivery_address_id: int, notes: str | None, expected_total: Decimal | None) -> dict[str, Any]:
+    """What a key's fingerprint covers; expected_total only when sent, so keys stored before it existed
+    still match their retries."""
+    body: dict[str, Any] = {"delivery_address_id": delivery_address_id, "notes": notes}
+    if expected_total is not None:
+        body["expected_total"] = str(expected_total)
+    return body
+
+
 class CheckoutService:
     def __init__(self, shop: ShopSettings, session: Session | None = None) -> None:
         self.shop = shop
@@ -60,20 +70,30 @@ class CheckoutService:
         self.users = UserRepo(self.session)
 
     def checkout(
-        self, *, caller: Caller, delivery_address_id: int, notes: str | None, idempotency_key: str | None = None
+        self,
+        *,
+        caller: Caller,
+        delivery_address_id: int,
+        notes: str | None,
+        expected_total: Decimal | None = None,
+        idempotency_key: str | None = None,
     ) -> CheckoutResult:
         """Turn the caller's cart into a sale with its invoice, all or nothing, in one transaction.
 
-        With an `idempotency_key`, a retry with the same body returns the first sale unchanged.
-        Raises CartEmpty, AddressNotFound, ProductUnavailable, InsufficientStock,
+        With `expected_total`, only at that total (PriceChanged otherwise, and nothing changes). With
+        an `idempotency_key`, a retry with the same body returns the first sale unchanged, for
+        `idempotency_key_ttl`; after that the key starts a new checkout.
+        Raises CartEmpty, AddressNotFound, ProductUnavailable, InsufficientStock, PriceChanged,
         IdempotencyKeyReused, RequestInProgress.
         """
-        fingerprint = request_hash({"delivery_address_id": delivery_address_id, "notes": notes})
+        fingerprint = request_hash(_checkout_body(delivery_address_id, notes, expected_total))
         with self.uow:
             # The claim comes first, inside this transaction: a concurrent request with the same
             # key blocks on the unique index until we commit or roll back.
-            if idempotency_key is None or self.sales.claim_key(caller.id, idempotency_key, fingerprint):
-                sale = self._sell_cart(caller, delivery_address_id, notes)
+            if idempotency_key is None or self.sales.claim_key(
+                caller.id, idempotency_key, fingerprint, expired_before=utcnow() - self.shop.idempotency_key_ttl
+            ):
+                sale = self._sell_cart(caller, delivery_address_id, notes, expected_total)
                 if idempotency_key is not None:
                     self.sales.attach_sale_to_key(caller.id, idempotency_key, sale.id)
                 self.uow.after_commit(lambda: keys.bump(keys.cart_family(caller.id), keys.ADMIN_SALES))
@@ -83,7 +103,9 @@ class CheckoutService:
         assert idempotency_key is not None
         return CheckoutResult(sale=self._replay(caller, idempotency_key, fingerprint), replayed=True)
 
-    def _sell_cart(self, caller: Caller, delivery_address_id: int, notes: str | None) -> Sale:
+    def _sell_cart(
+        self, caller: Caller, delivery_address_id: int, notes: str | None, expected_total: Decimal | None
+    ) -> Sale:
         items = self.carts.items(caller.id)
         if not items:
             raise CartEmpty("Your cart is empty: add products before checking out.")
@@ -92,6 +114,8 @@ class CheckoutService:
             raise AddressNotFound(f"Delivery address {delivery_address_id} not found.")
         locked = self._take_stock(items)
         sale = self._new_sale(caller, address, notes, items, locked)
+        if expected_total is not None and sale.total != expected_total:
+            raise self._price_changed(sale, expected_total)
         self.sales.add(sale)
         self.session.flush()  # one INSERT for the sale, one executemany for its lines
         # The invoice number last, so the counter row stays locked only until the commit.
@@ -155,6 +179,21 @@ class CheckoutService:
             created_at=now,
             updated_at=now,
             lines=lines,
+        )
+
+    @staticmethod
+    def _price_changed(sale: Sale, expected_total: Decimal) -> PriceChanged:
+        """The buyer is charged only the total they were shown. The prices compared are those of the
+        locked rows, so they cannot change before the commit; the rollback returns the stock and drops
+        the idempotency key, so a retry with the same key and the new total goes through."""
+        return PriceChanged(
+            f"The total is now {sale.total} {sale.currency}, not {expected_total}; "
+            "confirm the new total and check out again.",
+            expected_total=str(expected_total),
+            subtotal=str(sale.subtotal),
+            tax=str(sale.tax),
+            total=str(sale.total),
+            currency=sale.currency,
         )
 
     def _issue_invoice(self, sale: Sale, buyer: User) -> None:

@@ -1,15 +1,16 @@
-"""A user's own delivery addresses: at most one default."""
+"""A user's own delivery addresses: at most one default, at most `ShopSettings.max_addresses`."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from app.config import ShopSettings
 from app.extensions import db
 from app.models import DeliveryAddress
 from app.repos.delivery_address_repo import DeliveryAddressRepo
 from app.security.rbac import Caller
 from app.services.unit_of_work import UnitOfWork
-from app.utils.exceptions import AddressNotFound, DefaultAddressConflict
+from app.utils.exceptions import AddressBookFull, AddressNotFound, DefaultAddressConflict
 
 
 def _default_conflict() -> DefaultAddressConflict:
@@ -20,7 +21,8 @@ _CONSTRAINTS = {"uq_delivery_addresses_user_id_default": _default_conflict}
 
 
 class DeliveryAddressService:
-    def __init__(self, session: Session | None = None) -> None:
+    def __init__(self, shop: ShopSettings, session: Session | None = None) -> None:
+        self.shop = shop
         self.session = session or db.session()
         self.uow = UnitOfWork(self.session)
         self.addresses = DeliveryAddressRepo(self.session)
@@ -49,8 +51,12 @@ class DeliveryAddressService:
         phone: str | None = None,
         is_default: bool = False,
     ) -> DeliveryAddress:
-        """Add an address. It becomes the default when asked to, or when the caller has none yet."""
+        """Add an address. It becomes the default when asked to, or when the caller has none yet.
+
+        Raises AddressBookFull when the caller already has `max_addresses` addresses.
+        """
         with self.uow:
+            self._check_room(caller)
             if is_default:
                 self.addresses.clear_default(caller.id)
             elif not self.addresses.has_default(caller.id):
@@ -70,6 +76,16 @@ class DeliveryAddressService:
             self.addresses.add(address)
             self.uow.commit(_CONSTRAINTS)
         return address
+
+    def _check_room(self, caller: Caller) -> None:
+        # Counted under the owner's row lock: two adds at once cannot both see room for the last one.
+        self.addresses.lock_address_book(caller.id)
+        limit = self.shop.max_addresses
+        if self.addresses.count_for_user(caller.id) >= limit:
+            raise AddressBookFull(
+                f"Your address book holds at most {limit} addresses; delete one to add another.",
+                max_addresses=limit,
+            )
 
     def update_address(self, *, caller: Caller, address_id: int, **changes: str | bool | None) -> DeliveryAddress:
         """Change fields of the caller's own address; is_default=true moves the default here."""

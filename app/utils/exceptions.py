@@ -128,6 +128,13 @@ class AddressNotFound(NotFound):
     title = "Address not found"
 
 
+class AddressBookFull(Conflict):
+    """The user already has as many delivery addresses as allowed (MAX_ADDRESSES_PER_USER)."""
+
+    code = "address_book_full"
+    title = "Address book full"
+
+
 class DefaultAddressConflict(Conflict):
     code = "default_address_conflict"
     title = "Default address changed concurrently"
@@ -177,6 +184,13 @@ class CartEmpty(AppError):
 class ProductUnavailable(Conflict):
     code = "product_unavailable"
     title = "Product no longer sold"
+
+
+class PriceChanged(Conflict):
+    """Checkout: the cart's total is no longer the total the buyer was shown (expected_total)."""
+
+    code = "price_changed"
+    title = "Price changed"
 
 
 class IdempotencyKeyReused(AppError):

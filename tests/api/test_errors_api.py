@@ -82,8 +82,8 @@ def test_invalid_fields_are_a_422_problem_naming_the_field(
     assert field in body_out["errors"]
 
 
-def test_a_json_array_body_is_rejected(echo: FlaskClient) -> None:
-    assert_problem(echo.post("/api/echo", json=[1, 2]), 422, "validation_error")
+def test_a_json_array_body_is_a_400_problem(echo: FlaskClient) -> None:
+    assert_problem(echo.post("/api/echo", json=[1, 2]), 400, "json_not_object")
 
 
 def test_nan_literal_is_malformed_json(echo: FlaskClient) -> None:
