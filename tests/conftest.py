@@ -1,4 +1,4 @@
-"""Fixtures: one migrated PostgreSQL test database, a real Redis database number, per-test rollback."""
+"""Fixtures: a migrated PostgreSQL database and a Redis key namespace of this run's own, per-test rollback."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -20,6 +18,7 @@ from app.config import TestingConfig
 from app.extensions import db
 from app.models import User
 from tests.builders import keep_setup, start_session
+from tests.isolation import RunRedis, TestRun
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,11 +39,19 @@ def rsa_keys() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def make_app(rsa_keys: dict[str, str]) -> Callable[..., Flask]:
-    """Build another app on the test database and Redis, with `overrides` applied."""
+def test_run() -> Iterator[TestRun]:
+    """This run's own database (created now, dropped at the end) and Redis key namespace."""
+    run = TestRun.start()
+    yield run
+    run.finish()
+
+
+@pytest.fixture(scope="session")
+def make_app(rsa_keys: dict[str, str], test_run: TestRun) -> Callable[..., Flask]:
+    """Build another app on this run's database and Redis namespace, with `overrides` applied."""
 
     def build(**overrides: object) -> Flask:
-        return create_app(TestingConfig(), **rsa_keys, **overrides)
+        return create_app(TestingConfig(test_run.config_environ()), **rsa_keys, **overrides)
 
     return build
 
@@ -53,20 +60,20 @@ def make_app(rsa_keys: dict[str, str]) -> Callable[..., Flask]:
 def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
     app = make_app()
     with app.app_context():
-        engine = db.engines[None]
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
         upgrade(directory=str(ROOT / "migrations"))
         db.session.remove()
     yield app
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 @pytest.fixture(autouse=True)
-def redis_db(app: Flask) -> Iterator[redis.Redis]:
-    """The test Redis database, emptied before each test."""
-    client = redis.Redis.from_url(app.config["REDIS_URL"])
-    client.flushdb()
+def redis_db(app: Flask, test_run: TestRun) -> Iterator[RunRedis]:
+    """The test Redis, with this run's keys (and only those) deleted before each test."""
+    client = test_run.redis()
+    client.delete_run_keys()
     yield client
     client.close()
 
