@@ -64,13 +64,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.api import health, products, sales, user
+    from app.api import health, index, products, sales, user
     from app.api.spec import register_converters
     from app.extensions import api
 
     register_converters(app, api)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for blueprint in (health.bp, user.bp, products.bp, sales.bp):
+    for blueprint in (index.bp, health.bp, user.bp, products.bp, sales.bp):
         api.register_blueprint(blueprint)
 
 

@@ -1,8 +1,7 @@
-"""Flask CLI commands: create-admin, seed-demo, status."""
+"""Flask CLI commands: create-admin, seed-demo, reset-dev-db, status."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -28,19 +27,44 @@ def create_admin(email: str, password: str, name: str) -> None:
     click.echo(f"{'Created' if created else 'Updated'} admin {user.email} (id {user.id})")
 
 
+def _development_only(command: str) -> None:
+    if current_app.config["APP_ENV"] != "development":
+        raise click.ClickException(
+            f"{command} is for development (APP_ENV=development) only. "
+            "In production, create the first admin with: flask --app wsgi create-admin --email E --password P"
+        )
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
-    """Add the demo catalog and, when there is no admin yet, a demo admin."""
-    demo = DemoService()
-    added = demo.seed_catalog()
+    """Add the demo catalog and the demo admin (ADMIN_EMAIL / ADMIN_PASSWORD). Development only.
+
+    Idempotent: products already there are kept, and the demo admin always ends up an active
+    admin with ADMIN_PASSWORD, so the printed credentials are the ones that work.
+    """
+    _development_only("seed-demo")
+    email = current_app.config["ADMIN_EMAIL"].strip().lower()
+    password = current_app.config["ADMIN_PASSWORD"]
+    if len(password) < 8:
+        raise click.BadParameter("ADMIN_PASSWORD must be at least 8 characters")
+    added = DemoService().seed_catalog()
     click.echo(f"Demo catalog: {added} products added.")
-    if demo.has_admin():
-        return
-    email = os.environ.get("ADMIN_EMAIL", "admin@example.com")
-    password = os.environ.get("ADMIN_PASSWORD") or demo.new_password()
-    UserService().ensure_admin(email=email, password=password)
-    click.echo(f"Demo admin created: {email} / {password}  (shown once; change it)")
+    UserService().ensure_admin(email=email, password=password, name="Demo Admin")
+    click.echo(f"Demo admin: {email} / {password}  (ADMIN_EMAIL / ADMIN_PASSWORD in .env)")
+
+
+@click.command("reset-dev-db")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def reset_dev_db(yes: bool) -> None:
+    """Drop every table of the development database (then: flask db upgrade, seed-demo). Development only."""
+    _development_only("reset-dev-db")
+    database = current_app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
+    if not yes:
+        click.confirm(f"Drop every table of {database}?", abort=True)
+    DemoService().drop_all_tables()
+    click.echo(f"Dropped every table of {database}.")
 
 
 @click.command("status")
@@ -68,4 +92,4 @@ def status() -> None:
         click.echo(f"{key}: {path} ({'present' if path.is_file() else 'MISSING: run make generate-keys'})")
 
 
-commands = [create_admin, seed_demo, status]
+commands = [create_admin, seed_demo, reset_dev_db, status]

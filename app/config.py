@@ -105,6 +105,9 @@ class Config:
         self.SHOP_NAME = env.get("SHOP_NAME", "Ecommerce Backend Shop")
         self.TAX_RATE = Decimal(env.get("TAX_RATE", "0"))
         self.PASSWORD_HASH_PROFILE = "strong"
+        # The demo admin that `make dev` (flask seed-demo) creates; seed-demo refuses outside development.
+        self.ADMIN_EMAIL = env.get("ADMIN_EMAIL") or "admin@example.com"
+        self.ADMIN_PASSWORD = env.get("ADMIN_PASSWORD") or "admin-dev-password"
 
         self.API_TITLE = "Ecommerce Backend API"
         self.API_VERSION = "1.0.0"
