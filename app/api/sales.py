@@ -38,9 +38,30 @@ IDEMPOTENCY_HEADER = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Retry-safe checkout: the same key and body return the same sale (kept at least 24 h).",
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": "^[!-~]([ -~]*[!-~])?$",
+        "example": "order-2026-0001",
+    },
+    "description": "Retry-safe checkout (1 to 255 printable ASCII characters): the same key and body return the "
+    "same sale (kept at least 24 h).",
 }
+REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored result of an earlier checkout with the same Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+SALE_ID = "$response.body#/id"
+SALE_LINKS = {
+    "GetSale": {"operationId": "getSale", "parameters": {"sale_id": SALE_ID}},
+    "GetInvoice": {"operationId": "getInvoice", "parameters": {"sale_id": SALE_ID}},
+    "CancelSale": {"operationId": "cancelSale", "parameters": {"sale_id": SALE_ID}},
+    "ChangeSaleStatus": {"operationId": "updateSaleStatus", "parameters": {"sale_id": SALE_ID}},
+}
+CHECKOUT_EXAMPLE = {"delivery_address_id": 1, "notes": "Leave it with the neighbour at number 14."}
 # What a view hands flask-smorest: a domain object it dumps with the @bp.response schema.
 Dumped = Any
 
@@ -75,7 +96,7 @@ def get_cart_total() -> ResponseReturnValue:
 
 @bp.post("/cart/items")
 @bp.auth("customer", "admin")
-@bp.arguments(CartItemIn)
+@bp.arguments(CartItemIn, example={"product_id": 1, "quantity": 2})
 @bp.response(201, CartOut)
 @bp.errors(404, 409, 422)
 def add_cart_item(data: dict[str, Any]) -> Dumped:
@@ -85,7 +106,7 @@ def add_cart_item(data: dict[str, Any]) -> Dumped:
 
 @bp.patch("/cart/items/<id:product_id>")
 @bp.auth("customer", "admin")
-@bp.arguments(CartItemPatch)
+@bp.arguments(CartItemPatch, example={"quantity": 3})
 @bp.response(200, CartOut)
 @bp.errors(404, 409, 422)
 def update_cart_item(data: dict[str, Any], product_id: int) -> Dumped:
@@ -117,12 +138,9 @@ def empty_cart() -> ResponseReturnValue:
 
 @bp.post("/checkout")
 @bp.auth("customer", "admin")
-@bp.arguments(CheckoutIn)
-@bp.response(
-    201,
-    SaleOut,
-    headers={"Idempotent-Replayed": {"description": "`true` when this is a stored result replayed for a retried key"}},
-)
+@bp.arguments(CheckoutIn, example=CHECKOUT_EXAMPLE)
+@bp.response(201, SaleOut, headers=REPLAYED)
+@bp.links(201, **SALE_LINKS)
 @bp.errors(400, 404, 409, 422)
 @bp.doc(parameters=[IDEMPOTENCY_HEADER])
 def checkout(data: dict[str, Any]) -> Dumped:
@@ -195,7 +213,7 @@ def get_invoice(sale_id: int) -> Dumped:
 @bp.errors(422)
 @bp.doc(
     responses={
-        "200": {
+        200: {
             "description": "A page of sales; with `analytics=true`, the SalesAnalytics document instead.",
             "content": {"application/json": {"schema": {"oneOf": [SalePage, SalesAnalyticsOut]}}},
         },
@@ -216,7 +234,7 @@ def list_all_sales(query: dict[str, Any]) -> ResponseReturnValue:
 
 @bp.patch("/admin/sales/<id:sale_id>")
 @bp.auth("admin")
-@bp.arguments(SaleStatusPatch)
+@bp.arguments(SaleStatusPatch, example={"status": "paid"})
 @bp.response(200, SaleOut)
 @bp.errors(404, 409, 422)
 def update_sale_status(data: dict[str, Any], sale_id: int) -> Dumped:
