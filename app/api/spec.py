@@ -94,7 +94,7 @@ def operation_id(endpoint: str) -> str:
     return first + "".join(word.capitalize() for word in rest)
 
 
-class DocumentationPlugin(BasePlugin):  # type: ignore[misc]
+class DocumentationPlugin(BasePlugin):
     """Names every operation after its view and documents the headers every response carries."""
 
     def operation_helper(
