@@ -97,6 +97,11 @@ bench: install-deps generate-keys services ## Benchmark with 100,000 products un
 	bash scripts/ensure_wrk.sh
 	$(BIN)/python bench/run.py
 
+db-diagram: install-deps ## Regenerate db-relations.md and db-relations.png from the models (installs Graphviz if missing)
+	$(BIN)/python scripts/db_relations.py --markdown-only
+	bash scripts/ensure_graphviz.sh
+	$(BIN)/python scripts/db_relations.py
+
 lint: install-deps ## Check style, formatting and types (ruff, mypy)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
