@@ -18,7 +18,8 @@ if [[ $(run_sql postgres "SELECT 1 FROM pg_roles WHERE rolname = $user") == 1 ]]
         echo "role $DB_USER: granted CREATEDB"
     fi
 else
-    run_sql postgres "SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', $user, $(sql_literal "$DB_PASSWORD")) \\gexec"
+    run_sql postgres "SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', $user, $(sql_literal "$DB_PASSWORD")) \\gexec" ||
+        [[ $(run_sql postgres "SELECT 1 FROM pg_roles WHERE rolname = $user") == 1 ]]
     echo "role $DB_USER: created"
 fi
 
@@ -26,7 +27,9 @@ for db in "$DB_NAME" "${DB_NAME}_test"; do
     if [[ $(run_sql postgres "SELECT 1 FROM pg_database WHERE datname = $(sql_literal "$db")") == 1 ]]; then
         echo "database $db: exists"
     else
-        run_sql postgres "SELECT format('CREATE DATABASE %I OWNER %I', $(sql_literal "$db"), $user) \\gexec"
+        # Another run of this script (a second make test) may create it at the same moment: that is fine too.
+        run_sql postgres "SELECT format('CREATE DATABASE %I OWNER %I', $(sql_literal "$db"), $user) \\gexec" ||
+            [[ $(run_sql postgres "SELECT 1 FROM pg_database WHERE datname = $(sql_literal "$db")") == 1 ]]
         echo "database $db: created"
     fi
 done
