@@ -99,12 +99,12 @@ def _vary_on_origin(response: Response) -> Response:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.api import health, products, sales, user
+    from app.api import health, index, products, sales, user
     from app.api.spec import api, register_converters
 
     register_converters(app, api)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for blueprint in (health.bp, user.bp, products.bp, sales.bp):
+    for blueprint in (index.bp, health.bp, user.bp, products.bp, sales.bp):
         api.register_blueprint(blueprint)
 
 

@@ -1,4 +1,4 @@
-"""Flask CLI commands: create-admin, seed-demo, status, purge-idempotency-keys.
+"""Flask CLI commands: create-admin, seed-demo, reset-dev-db, status, purge-idempotency-keys.
 
 Input goes through the same schemas and services as the API; bad input is a one-line message and
 exit status 2 (click's usage error), never a traceback.
@@ -6,7 +6,6 @@ exit status 2 (click's usage error), never a traceback.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -54,18 +53,44 @@ def create_admin(email: str, password: str, name: str) -> None:
     click.echo(f"{'Created' if created else 'Updated'} admin {user.email} (id {user.id})")
 
 
+def _development_only(command: str) -> None:
+    if current_app.config["APP_ENV"] != "development":
+        raise click.ClickException(
+            f"{command} is for development (APP_ENV=development) only. "
+            "In production, create the first admin with: flask --app wsgi create-admin --email E --password P"
+        )
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
-    """Add the demo catalog and, when there is no admin yet, a demo admin."""
-    demo = DemoService()
-    added = demo.seed_catalog()
+    """Add the demo catalog and the demo admin (ADMIN_EMAIL / ADMIN_PASSWORD). Development only.
+
+    Idempotent: products already there are kept, and the demo admin always ends up an active
+    admin with ADMIN_PASSWORD, so the printed credentials are the ones that work.
+    """
+    _development_only("seed-demo")
+    added = DemoService().seed_catalog()
     click.echo(f"Demo catalog: {added} products added.")
-    if demo.has_admin():
-        return
-    password = os.environ.get("ADMIN_PASSWORD") or demo.new_password()
-    user, _created = _ensure_admin(os.environ.get("ADMIN_EMAIL", "admin@example.com"), password, "Administrator")
-    click.echo(f"Demo admin created: {user.email} / {password}  (shown once; change it)")
+    user, _created = _ensure_admin(
+        current_app.config["ADMIN_EMAIL"], current_app.config["ADMIN_PASSWORD"], "Demo Admin"
+    )
+    click.echo(
+        f"Demo admin: {user.email} / {current_app.config['ADMIN_PASSWORD']}  (ADMIN_EMAIL / ADMIN_PASSWORD in .env)"
+    )
+
+
+@click.command("reset-dev-db")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def reset_dev_db(yes: bool) -> None:
+    """Drop every table of the development database (then: flask db upgrade, seed-demo). Development only."""
+    _development_only("reset-dev-db")
+    database = current_app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]
+    if not yes:
+        click.confirm(f"Drop every table of {database}?", abort=True)
+    DemoService().drop_all_tables()
+    click.echo(f"Dropped every table of {database}.")
 
 
 @click.command("status")
@@ -106,4 +131,4 @@ def purge_idempotency_keys(batch_size: int) -> None:
     click.echo(f"Purged {purged} idempotency keys older than {hours} h.")
 
 
-commands = [create_admin, seed_demo, status, purge_idempotency_keys]
+commands = [create_admin, seed_demo, reset_dev_db, status, purge_idempotency_keys]

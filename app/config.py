@@ -112,7 +112,11 @@ class Config:
         self.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN", "10 per minute")
         self.RATELIMIT_REGISTER = env.get("RATELIMIT_REGISTER", "5 per minute")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
-        self.RATELIMIT_STORAGE_OPTIONS = dict(REDIS_SOCKET_OPTIONS) if self.REDIS_URL else {}
+        # Prefix of the limiter's own keys in Redis (the limits library's default is "LIMITS").
+        self.RATELIMIT_STORAGE_PREFIX = env.get("RATELIMIT_STORAGE_PREFIX", "LIMITS")
+        self.RATELIMIT_STORAGE_OPTIONS = (
+            {**REDIS_SOCKET_OPTIONS, "key_prefix": self.RATELIMIT_STORAGE_PREFIX} if self.REDIS_URL else {}
+        )
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         self.RATELIMIT_HEADERS_ENABLED = True
         self.RATELIMIT_STRATEGY = "moving-window"
@@ -133,6 +137,9 @@ class Config:
         if self.IDEMPOTENCY_KEY_TTL_HOURS < 24:
             raise ConfigError("IDEMPOTENCY_KEY_TTL_HOURS must be at least 24")
         self.PASSWORD_HASH_PROFILE = "strong"
+        # The demo admin that `make dev` (flask seed-demo) creates; seed-demo refuses outside development.
+        self.ADMIN_EMAIL = env.get("ADMIN_EMAIL") or "admin@example.com"
+        self.ADMIN_PASSWORD = env.get("ADMIN_PASSWORD") or "admin-dev-password"
 
         self.API_TITLE = "Ecommerce Backend API"
         self.API_VERSION = "1.0.0"
@@ -180,20 +187,22 @@ class Config:
 
 
 class TestingConfig(Config):
-    """The test suite: real PostgreSQL and a dedicated Redis database number."""
+    """The test suite: real PostgreSQL and Redis (the suite gives each run its own database and key prefix)."""
 
     APP_ENV = "testing"
     default_database_url = "postgresql://ecommerce_user:ecommerce_2024_secure@127.0.0.1:5432/ecommerce_backend_test"
     database_env = "TEST_DATABASE_URL"
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        super().__init__(environ)
+        env = os.environ if environ is None else environ
+        super().__init__(env)
         self.TESTING = True
         self.DEBUG = False
         self.PASSWORD_HASH_PROFILE = "fast"
         self.RATELIMIT_ENABLED = False
-        self.CACHE_KEY_PREFIX = "ecommerce-test:"
-        self.RATELIMIT_KEY_PREFIX = "ecommerce-test-limits"
+        # The suite gives each run its own CACHE_KEY_PREFIX and RATELIMIT_STORAGE_PREFIX (tests/isolation.py).
+        self.CACHE_KEY_PREFIX = env.get("CACHE_KEY_PREFIX", "ecommerce-test:")
+        self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "ecommerce-test-limits")
 
     def _redis_url(self, env: Mapping[str, str]) -> str | None:
         return env.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

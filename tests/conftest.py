@@ -1,4 +1,4 @@
-"""Fixtures: one migrated PostgreSQL test database, a real Redis database number, per-test rollback.
+"""Fixtures: a migrated PostgreSQL database and a Redis key namespace of this run's own, per-test rollback.
 
 How a test, its data and its requests relate (each request has a session of its own, as in production):
 
@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, current_app, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -33,6 +32,7 @@ from app.config import TestingConfig
 from app.extensions import db
 from app.models import User
 from tests.builders import TokenPair, start_session
+from tests.isolation import RunRedis, TestRun
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,11 +67,19 @@ class RequestScopedClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def make_app(rsa_keys: dict[str, str]) -> Callable[..., Flask]:
-    """Build another app on the test database and Redis, with `overrides` applied."""
+def test_run() -> Iterator[TestRun]:
+    """This run's own database (created now, dropped at the end) and Redis key namespace."""
+    run = TestRun.start()
+    yield run
+    run.finish()
+
+
+@pytest.fixture(scope="session")
+def make_app(rsa_keys: dict[str, str], test_run: TestRun) -> Callable[..., Flask]:
+    """Build another app on this run's database and Redis namespace, with `overrides` applied."""
 
     def build(**overrides: object) -> Flask:
-        app = create_app(TestingConfig(), **rsa_keys, **overrides)
+        app = create_app(TestingConfig(test_run.config_environ()), **rsa_keys, **overrides)
         app.test_client_class = RequestScopedClient
         return app
 
@@ -82,20 +90,20 @@ def make_app(rsa_keys: dict[str, str]) -> Callable[..., Flask]:
 def app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
     app = make_app()
     with app.app_context():
-        engine = db.engines[None]
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
         upgrade(directory=str(ROOT / "migrations"))
         db.session.remove()
     yield app
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 @pytest.fixture(autouse=True)
-def redis_db(app: Flask) -> Iterator[redis.Redis]:
-    """The test Redis database, emptied before each test."""
-    client = redis.Redis.from_url(app.config["REDIS_URL"])
-    client.flushdb()
+def redis_db(app: Flask, test_run: TestRun) -> Iterator[RunRedis]:
+    """The test Redis, with this run's keys (and only those) deleted before each test."""
+    client = test_run.redis()
+    client.delete_run_keys()
     yield client
     client.close()
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -31,21 +32,33 @@ def test_create_admin_rejects_bad_input_without_a_traceback(
     assert user_count(db_session) == before
 
 
+def development_app(make_app: Callable[..., Flask], share: Callable[[Flask], Flask], **admin: str) -> Flask:
+    """seed-demo runs in development only: a development app on the test's transaction."""
+    return share(make_app(APP_ENV="development", **admin))
+
+
 def test_seed_demo_normalises_the_admin_email_and_the_admin_can_log_in(
-    app: Flask, client: FlaskClient, db_session: Session
+    make_app: Callable[..., Flask], share_test_transaction: Callable[[Flask], Flask], db_session: Session
 ) -> None:
-    env = {"ADMIN_EMAIL": "Boss@Example.com", "ADMIN_PASSWORD": "demo-admin-pass"}
-    result = app.test_cli_runner().invoke(args=["seed-demo"], env=env)
+    dev = development_app(
+        make_app, share_test_transaction, ADMIN_EMAIL="Boss@Example.com", ADMIN_PASSWORD="demo-admin-pass"
+    )
+    result = dev.test_cli_runner().invoke(args=["seed-demo"])
 
     assert result.exit_code == 0, result.output
-    assert "Demo admin created: boss@example.com" in result.output
-    login = client.post("/api/users/login", json={"email": "BOSS@example.com", "password": "demo-admin-pass"})
+    assert "Demo admin: boss@example.com / demo-admin-pass" in result.output
+    login = dev.test_client().post(
+        "/api/users/login", json={"email": "BOSS@example.com", "password": "demo-admin-pass"}
+    )
     assert login.status_code == 200, login.get_json()
     assert login.get_json()["user"]["role"] == "admin"
 
 
-def test_seed_demo_refuses_an_admin_email_that_is_not_one(app: Flask, db_session: Session) -> None:
-    result = app.test_cli_runner().invoke(args=["seed-demo"], env={"ADMIN_EMAIL": "boss", "ADMIN_PASSWORD": "x" * 12})
+def test_seed_demo_refuses_an_admin_email_that_is_not_one(
+    make_app: Callable[..., Flask], share_test_transaction: Callable[[Flask], Flask], db_session: Session
+) -> None:
+    dev = development_app(make_app, share_test_transaction, ADMIN_EMAIL="boss", ADMIN_PASSWORD="x" * 12)
+    result = dev.test_cli_runner().invoke(args=["seed-demo"])
 
     assert result.exit_code == 2
     assert "email:" in result.output

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from app import create_app
-from app.config import Config
+from app.config import Config, ProductionConfig
 from app.extensions import db
 from tests.builders import make_user, start_session
 from tests.helpers import page_ids
@@ -33,10 +33,9 @@ def test_migrate_seed_and_serve_on_sqlite(embedded_app: Flask) -> None:
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     seeded = runner.invoke(args=["seed-demo"])
     assert seeded.exit_code == 0, seeded.output
-    assert "Demo admin created: admin@example.com" in seeded.output
+    assert "Demo admin: admin@example.com / admin-dev-password" in seeded.output
     again = runner.invoke(args=["seed-demo"])
     assert "0 products added" in again.output
-    assert "Demo admin created" not in again.output
 
     client = embedded_app.test_client()
     assert client.get("/api/health").get_json() == {"status": "ok", "database": "ok", "cache": "ok"}
@@ -74,3 +73,70 @@ def test_the_catalog_works_on_sqlite_without_redis(tmp_path: Path, rsa_keys: dic
     with embedded.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_printed_demo_admin_credentials_log_in(embedded_app: Flask) -> None:
+    runner = embedded_app.test_cli_runner()
+    runner.invoke(args=["db", "upgrade"])
+    runner.invoke(args=["seed-demo"])
+    client = embedded_app.test_client()
+    response = client.post("/api/users/login", json={"email": "admin@example.com", "password": "admin-dev-password"})
+    assert response.status_code == 200
+    assert response.get_json()["user"]["role"] == "admin"
+    with embedded_app.app_context():
+        db.engine.dispose()
+
+
+def test_seed_demo_follows_admin_email_and_password_and_resets_a_changed_password(
+    tmp_path: Path, rsa_keys: dict[str, str]
+) -> None:
+    settings = {"ADMIN_EMAIL": "Owner@Example.com", "ADMIN_PASSWORD": "my-own-dev-pass"}
+    app = create_app(
+        Config(settings),
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'dev.db'}",
+        PASSWORD_HASH_PROFILE="fast",
+        **rsa_keys,
+    )
+    runner = app.test_cli_runner()
+    runner.invoke(args=["db", "upgrade"])
+    runner.invoke(args=["create-admin", "--email", "owner@example.com", "--password", "something-else"])
+    seeded = runner.invoke(args=["seed-demo"])
+    assert "Demo admin: owner@example.com / my-own-dev-pass" in seeded.output
+    login = app.test_client().post(
+        "/api/users/login", json={"email": "owner@example.com", "password": "my-own-dev-pass"}
+    )
+    assert login.status_code == 200
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_reset_dev_db_leaves_an_empty_database_that_migrates_again(embedded_app: Flask) -> None:
+    runner = embedded_app.test_cli_runner()
+    runner.invoke(args=["db", "upgrade"])
+    runner.invoke(args=["seed-demo"])
+    reset = runner.invoke(args=["reset-dev-db", "--yes"])
+    assert reset.exit_code == 0, reset.output
+    with embedded_app.app_context():
+        assert db.inspect(db.engine).get_table_names() == []
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert "50 products added" in runner.invoke(args=["seed-demo"]).output
+    with embedded_app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("command", [["seed-demo"], ["reset-dev-db", "--yes"]])
+def test_demo_commands_refuse_to_run_in_production(command: list[str], tmp_path: Path) -> None:
+    (tmp_path / "private.pem").write_text("unused")
+    (tmp_path / "public.pem").write_text("unused")
+    config = ProductionConfig(
+        {
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+            "REDIS_URL": "redis://127.0.0.1:1/0",
+            "JWT_PRIVATE_KEY_PATH": str(tmp_path / "private.pem"),
+            "JWT_PUBLIC_KEY_PATH": str(tmp_path / "public.pem"),
+        }
+    )
+    app = create_app(config, JWT_PRIVATE_KEY="unused", JWT_PUBLIC_KEY="unused", RATELIMIT_ENABLED=False)
+    result = app.test_cli_runner().invoke(args=command)
+    assert result.exit_code != 0
+    assert "create-admin" in result.output

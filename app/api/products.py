@@ -19,7 +19,26 @@ from app.services.product_service import CatalogProduct, ProductService
 bp = Blueprint("products", __name__, url_prefix="/api/products", description="Product catalog")
 
 ETAG = {"ETag": {"description": "Changes whenever the content does.", "schema": {"type": "string"}}}
-LOCATION = {"Location": {"description": "The new product's URL.", "schema": {"type": "string"}}}
+LOCATION = {"Location": {"description": "The new product's URL.", "required": True, "schema": {"type": "string"}}}
+PRODUCT_ID = "$response.body#/id"
+PRODUCT_LINKS = {
+    "GetProduct": {"operationId": "getProduct", "parameters": {"product_id": PRODUCT_ID}},
+    "ReplaceProduct": {"operationId": "updateProduct", "parameters": {"product_id": PRODUCT_ID}},
+    "ChangeProduct": {"operationId": "changeProduct", "parameters": {"product_id": PRODUCT_ID}},
+    "ArchiveProduct": {"operationId": "archiveProduct", "parameters": {"product_id": PRODUCT_ID}},
+    "AddToCart": {"operationId": "addCartItem", "requestBody": {"product_id": PRODUCT_ID, "quantity": 1}},
+    "ChangeCartLine": {"operationId": "updateCartItem", "parameters": {"product_id": PRODUCT_ID}},
+    "RemoveFromCart": {"operationId": "removeCartItem", "parameters": {"product_id": PRODUCT_ID}},
+}
+PRODUCT_EXAMPLE = {
+    "sku": "MUG-001",
+    "name": "Coffee mug",
+    "description": "A sturdy 350 ml stoneware mug",
+    "price": "12.50",
+    "stock": 40,
+    "category": "home",
+    "image_url": "https://images.example.com/mug-001.jpg",
+}
 
 
 @bp.get("")
@@ -66,8 +85,9 @@ def get_product(_headers: dict[str, str], product_id: int) -> Response:
 
 @bp.post("")
 @bp.auth(Role.ADMIN)
-@bp.arguments(ProductIn)
+@bp.arguments(ProductIn, example=PRODUCT_EXAMPLE)
 @bp.response(201, ProductOut, headers=LOCATION)
+@bp.links(201, **PRODUCT_LINKS)
 @bp.errors(409, 422)
 def create_product(data: dict[str, Any]) -> tuple[CatalogProduct, int, dict[str, str]]:
     """Add a product (admin). A SKU already used by another product: 409 `duplicate_sku`."""
@@ -77,7 +97,7 @@ def create_product(data: dict[str, Any]) -> tuple[CatalogProduct, int, dict[str,
 
 @bp.put("/<id:product_id>")
 @bp.auth(Role.ADMIN)
-@bp.arguments(ProductIn)
+@bp.arguments(ProductIn, example=PRODUCT_EXAMPLE | {"price": "11.00", "stock": 35})
 @bp.response(200, ProductOut)
 @bp.errors(404, 409, 422)
 def update_product(data: dict[str, Any], product_id: int) -> CatalogProduct:
@@ -87,7 +107,7 @@ def update_product(data: dict[str, Any], product_id: int) -> CatalogProduct:
 
 @bp.patch("/<id:product_id>")
 @bp.auth(Role.ADMIN)
-@bp.arguments(ProductPatch)
+@bp.arguments(ProductPatch, example={"price": "9.99", "stock": 25})
 @bp.response(200, ProductOut)
 @bp.errors(404, 409, 422)
 def change_product(data: dict[str, Any], product_id: int) -> CatalogProduct:

@@ -45,10 +45,18 @@ bp = Blueprint(
 
 REPLAYED = {
     "Idempotent-Replayed": {
-        "description": "`true` when this is the stored result of an earlier request with the same key",
+        "description": "`true` when this is the stored result of an earlier checkout with the same Idempotency-Key.",
         "schema": {"type": "string", "enum": ["true"]},
     }
 }
+SALE_ID = "$response.body#/id"
+SALE_LINKS = {
+    "GetSale": {"operationId": "getSale", "parameters": {"sale_id": SALE_ID}},
+    "GetInvoice": {"operationId": "getInvoice", "parameters": {"sale_id": SALE_ID}},
+    "CancelSale": {"operationId": "cancelSale", "parameters": {"sale_id": SALE_ID}},
+    "ChangeSaleStatus": {"operationId": "updateSaleStatus", "parameters": {"sale_id": SALE_ID}},
+}
+CHECKOUT_EXAMPLE = {"delivery_address_id": 1, "notes": "Leave it with the neighbour at number 14."}
 
 
 class CheckoutConflict(ProblemSchema):
@@ -103,7 +111,7 @@ def get_cart_total() -> Response:
 
 @bp.post("/cart/items")
 @bp.auth(*ANY_ROLE)
-@bp.arguments(CartItemIn)
+@bp.arguments(CartItemIn, example={"product_id": 1, "quantity": 2})
 @bp.response(201, CartOut)
 @bp.errors(404, 409, 422)
 def add_cart_item(data: dict[str, Any]) -> CartView:
@@ -113,7 +121,7 @@ def add_cart_item(data: dict[str, Any]) -> CartView:
 
 @bp.patch("/cart/items/<id:product_id>")
 @bp.auth(*ANY_ROLE)
-@bp.arguments(CartItemPatch)
+@bp.arguments(CartItemPatch, example={"quantity": 3})
 @bp.response(200, CartOut)
 @bp.errors(404, 409, 422)
 def update_cart_item(data: dict[str, Any], product_id: int) -> CartView:
@@ -144,8 +152,9 @@ def empty_cart() -> None:
 @bp.post("/checkout")
 @bp.auth(*ANY_ROLE)
 @bp.arguments(CheckoutHeaders, location="headers", error_status_code=400)
-@bp.arguments(CheckoutIn)
+@bp.arguments(CheckoutIn, example=CHECKOUT_EXAMPLE)
 @bp.response(201, SaleOut, headers=REPLAYED)
+@bp.links(201, **SALE_LINKS)
 @bp.errors(400, 404, 422)
 @bp.alt_response(
     409,
@@ -218,7 +227,7 @@ def get_invoice(sale_id: int) -> Invoice:
 @bp.errors(422)
 @bp.doc(
     responses={
-        "200": {
+        200: {
             "description": "A page of sales; with `analytics=true`, the SalesAnalytics document instead.",
             "content": {"application/json": {"schema": {"oneOf": [SalePage, SalesAnalyticsOut]}}},
         },
@@ -238,7 +247,7 @@ def list_all_sales(query: dict[str, Any]) -> Response:
 
 @bp.patch("/admin/sales/<id:sale_id>")
 @bp.auth(Role.ADMIN)
-@bp.arguments(SaleStatusPatch)
+@bp.arguments(SaleStatusPatch, example={"status": "paid"})
 @bp.response(200, SaleOut)
 @bp.errors(404, 409, 422)
 def update_sale_status(data: dict[str, Any], sale_id: int) -> Sale:

@@ -58,6 +58,31 @@ register_per_ip = limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"]
 # Token responses must not be kept by browsers or proxies (RFC 6749 section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
+ADDRESS_ID = "$response.body#/id"
+ADDRESS_LINKS = {
+    "CheckoutToIt": {"operationId": "checkout", "requestBody": {"delivery_address_id": ADDRESS_ID}},
+    "GetAddress": {"operationId": "getAddress", "parameters": {"address_id": ADDRESS_ID}},
+    "UpdateAddress": {"operationId": "updateAddress", "parameters": {"address_id": ADDRESS_ID}},
+    "DeleteAddress": {"operationId": "deleteAddress", "parameters": {"address_id": ADDRESS_ID}},
+}
+USER_ID = "$response.body#/id"
+USER_LINKS = {
+    "GetUser": {"operationId": "getUser", "parameters": {"user_id": USER_ID}},
+    "UpdateUser": {"operationId": "updateUser", "parameters": {"user_id": USER_ID}},
+    "DeactivateUser": {"operationId": "deactivateUser", "parameters": {"user_id": USER_ID}},
+}
+ADDRESS_EXAMPLE = {
+    "recipient_name": "Ada Lovelace",
+    "line1": "12 St James's Square",
+    "line2": "Flat 1",
+    "city": "London",
+    "postal_code": "SW1Y 4JH",
+    "country": "GB",
+    "phone": "+44 20 7946 0000",
+    "is_default": True,
+}
+LOGIN_EXAMPLE = {"email": "ada@example.com", "password": "correct horse battery staple"}
+
 
 def _session_id() -> str:
     return str(get_jwt()["sid"])
@@ -68,8 +93,9 @@ def _session_id() -> str:
 
 @bp.post("/register")
 @register_per_ip
-@bp.arguments(RegisterIn)
+@bp.arguments(RegisterIn, example=LOGIN_EXAMPLE | {"name": "Ada Lovelace"})
 @bp.response(201, UserOut)
+@bp.links(201, **USER_LINKS)
 @bp.errors(409, 422, 429)
 def register(data: dict[str, Any]) -> User:
     """Create a customer account (the role is always customer)."""
@@ -79,7 +105,7 @@ def register(data: dict[str, Any]) -> User:
 @bp.post("/login")
 @login_per_ip
 @login_per_account
-@bp.arguments(LoginIn)
+@bp.arguments(LoginIn, example=LOGIN_EXAMPLE)
 @bp.response(200, LoginOut)
 @bp.errors(401, 422, 429)
 def login(data: dict[str, Any]) -> tuple[Login, dict[str, str]]:
@@ -126,7 +152,16 @@ def get_profile() -> User:
 
 @bp.patch("/me")
 @bp.auth(*ANY_ROLE)
-@bp.arguments(ProfilePatch)
+@bp.arguments(
+    ProfilePatch,
+    examples={
+        "name": {"summary": "Change your name", "value": {"name": "Ada King"}},
+        "password": {
+            "summary": "Change your password (every other login of yours ends)",
+            "value": {"password": "an even better passphrase", "current_password": "correct horse battery staple"},
+        },
+    },
+)
 @bp.response(200, UserOut)
 @bp.errors(409, 422)
 def update_profile(data: dict[str, Any]) -> User:
@@ -150,8 +185,9 @@ def list_addresses() -> list[DeliveryAddress]:
 
 @bp.post("/me/addresses")
 @bp.auth(*ANY_ROLE)
-@bp.arguments(DeliveryAddressIn)
+@bp.arguments(DeliveryAddressIn, example=ADDRESS_EXAMPLE)
 @bp.response(201, DeliveryAddressOut)
+@bp.links(201, **ADDRESS_LINKS)
 @bp.errors(409, 422)
 def create_address(data: dict[str, Any]) -> DeliveryAddress:
     """Add an address; your first one becomes the default, is_default=true moves the default.
@@ -172,7 +208,7 @@ def get_address(address_id: int) -> DeliveryAddress:
 
 @bp.patch("/me/addresses/<id:address_id>")
 @bp.auth(*ANY_ROLE)
-@bp.arguments(DeliveryAddressPatch)
+@bp.arguments(DeliveryAddressPatch, example={"line2": "Flat 2", "is_default": True})
 @bp.response(200, DeliveryAddressOut)
 @bp.errors(404, 409, 422)
 def update_address(data: dict[str, Any], address_id: int) -> DeliveryAddress:
@@ -213,7 +249,7 @@ def get_user(user_id: int) -> User:
 
 @bp.patch("/<id:user_id>")
 @bp.auth(Role.ADMIN)
-@bp.arguments(UserAdminPatch)
+@bp.arguments(UserAdminPatch, example={"name": "Ada, Countess of Lovelace", "role": "customer", "is_active": True})
 @bp.response(200, UserOut)
 @bp.errors(404, 409, 422)
 def update_user(data: dict[str, Any], user_id: int) -> User:

@@ -55,9 +55,6 @@ class UserRepo:
         )
         return list(rows)
 
-    def has_admin(self) -> bool:
-        return self.session.scalars(select(User.id).where(User.role == Role.ADMIN).limit(1)).first() is not None
-
     # Login sessions (one per login; revocation lives here).
 
     def get_with_session(self, user_id: int, session_id: str) -> tuple[User, AuthSession] | None:

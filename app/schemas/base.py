@@ -21,6 +21,20 @@ MAX_DAY = date(2999, 12, 31)
 # every other negative amount fails the range check.
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,2})?")
 
+# What the OpenAPI document states for each field type: every value matching these patterns (and the
+# length, range and enum the fields also declare) is accepted. tests/unit/test_documented_rules.py checks it.
+# Text: no NUL anywhere, and for a required text something besides whitespace (values are trimmed).
+TEXT_PATTERN = r"^[^\x00]*$"
+NON_BLANK_TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
+MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+EMAIL_PATTERN = (
+    r"^[A-Za-z0-9_%+-]+(\.[A-Za-z0-9_%+-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$"
+)
+HTTP_URL_PATTERN = (
+    r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9]"
+    r"(:[0-9]{1,5})?(/[!-~]*)?$"
+)
+
 
 class InSchema(Schema):
     """Request bodies: an unknown field is an error, never silently dropped."""
@@ -72,6 +86,13 @@ class Text(fields.String):
 
     default_error_messages = TEXT_ERRORS
 
+    def __init__(self, **kwargs: Any) -> None:
+        validators = kwargs.get("validate")
+        validators = validators if isinstance(validators, list | tuple) else [validators]
+        non_blank = any(isinstance(v, validate.Length) and (v.min or 0) >= 1 for v in validators)
+        metadata = {"pattern": NON_BLANK_TEXT_PATTERN if non_blank else TEXT_PATTERN}
+        super().__init__(metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         return _checked(self, super()._deserialize(value, attr, data, **kwargs))
 
@@ -94,7 +115,8 @@ class Email(fields.Email):
     default_error_messages = TEXT_ERRORS
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(validate=validate.Length(max=254), **kwargs)
+        metadata = {"pattern": EMAIL_PATTERN, "example": "ada@example.com"} | kwargs.pop("metadata", {})
+        super().__init__(validate=validate.Length(max=254), metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, str):
@@ -120,7 +142,7 @@ class Money(fields.Field[Decimal]):
     }
 
     def __init__(self, **kwargs: Any) -> None:
-        metadata = {"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "example": "19.99"}
+        metadata = {"type": "string", "pattern": MONEY_PATTERN, "example": "19.99"}
         super().__init__(metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
 
     def _serialize(self, value: Decimal | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:

@@ -46,7 +46,7 @@ class CountryCode(Str):
     default_error_messages = {"country": "Must be an ISO 3166-1 alpha-2 country code, such as US or DE."}
 
     def __init__(self, **kwargs: Any) -> None:
-        metadata = {"pattern": "^[A-Za-z]{2}$", "example": "US"}
+        metadata = {"pattern": "^[A-Za-z]{2}$", "enum": sorted(ISO_COUNTRY_CODES), "example": "US"}
         super().__init__(metadata=metadata | kwargs.pop("metadata", {}), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:

@@ -6,7 +6,19 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from app.schemas.base import MAX_INT, InSchema, Money, PageQuery, QuerySchema, Str, Text, Url, UtcDateTime, page_of
+from app.schemas.base import (
+    HTTP_URL_PATTERN,
+    MAX_INT,
+    InSchema,
+    Money,
+    PageQuery,
+    QuerySchema,
+    Str,
+    Text,
+    Url,
+    UtcDateTime,
+    page_of,
+)
 
 SKU_MAX = 64  # products.sku String(64)
 NAME_MAX = 200  # products.name String(200)
@@ -27,6 +39,7 @@ def _image_url(**kwargs: Any) -> Url:
         require_tld=False,
         allow_none=True,
         validate=validate.Length(max=URL_MAX),
+        metadata={"format": "uri", "pattern": HTTP_URL_PATTERN, "example": "https://images.example.com/mug.jpg"},
         **kwargs,
     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -11,7 +10,7 @@ from app.cache import keys
 from app.extensions import db
 from app.models import Product
 from app.repos.product_repo import ProductRepo
-from app.repos.user_repo import UserRepo
+from app.repos.system_repo import SystemRepo
 from app.services.unit_of_work import UnitOfWork
 
 CATALOG: dict[str, list[tuple[str, str, str]]] = {
@@ -95,7 +94,7 @@ class DemoService:
         self.session = session or db.session()
         self.uow = UnitOfWork(self.session)
         self.products = ProductRepo(self.session)
-        self.users = UserRepo(self.session)
+        self.system = SystemRepo(self.session)
 
     def seed_catalog(self) -> int:
         """Add the demo products that are missing (by SKU); returns how many were added."""
@@ -124,9 +123,8 @@ class DemoService:
             self.uow.commit()
         return added
 
-    def has_admin(self) -> bool:
-        return self.users.has_admin()
-
-    @staticmethod
-    def new_password() -> str:
-        return secrets.token_urlsafe(12)
+    def drop_all_tables(self) -> None:
+        """Drop every table, the migration history included, so `db upgrade` starts from nothing."""
+        self.system.drop_all_tables()
+        # Ids start again from 1: entries cached from the old rows must not answer for the new ones.
+        keys.bump(keys.CATALOG, keys.ADMIN_SALES)

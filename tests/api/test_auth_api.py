@@ -262,7 +262,7 @@ def test_logged_out_token_stays_revoked_after_a_redis_flush(
     user = make_user(db_session)
     tokens = login(client, user.email)
     client.post("/api/users/logout", headers=bearer(tokens["access_token"]))
-    redis_db.flushdb()
+    redis_db.delete_run_keys()  # all the app wrote to Redis in this run
     assert_problem(client.get("/api/users/me", headers=bearer(tokens["access_token"])), 401, "token_revoked")
     assert_problem(client.post("/api/users/refresh", headers=bearer(tokens["refresh_token"])), 401, "token_revoked")
 
@@ -606,7 +606,7 @@ def test_login_limit_is_counted_in_redis_across_app_instances(
     first = limited_app().test_client()
     for n in range(3):
         assert attempt_login(first, f"someone{n}@example.com").status_code == 401
-    assert redis_db.keys("LIMITS:LIMITER/*/10.0.0.1/users.login/*")
+    assert redis_db.keys(redis_db.key("limits:LIMITER/*/10.0.0.1/users.login/*"))
     second = limited_app().test_client()
     assert_rate_limited(attempt_login(second, "someone9@example.com"))
 

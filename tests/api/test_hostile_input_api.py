@@ -216,7 +216,8 @@ def test_no_route_answers_a_redirect(app: Flask, client: FlaskClient) -> None:
     for rule in app.url_map.iter_rules():
         path = re.sub(r"<[^>]+>", "1", rule.rule)
         doubled = "/" + path[1:].replace("/", "//")  # not the first: "//x" would name a host
-        for bent in {path + "/", path.rstrip("/") or "/", doubled, path + "//"}:
+        for bent in {path + "/", path.rstrip("/") or "/", doubled, path + "//"} - {"//", "///"}:
+            # ("//..." would name a host in the test client's URL, not a path: the root's bends are left out.)
             status = client.get(bent, headers={"Host": "evil.example"}).status_code
             if 300 <= status < 400:
                 redirects.append((bent, status))

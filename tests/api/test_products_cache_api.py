@@ -104,7 +104,7 @@ def test_entries_live_for_the_configured_ttls(client: FlaskClient, db_session: S
 
     ttls = {
         key.decode().split(":")[3]: redis_db.ttl(key)
-        for key in redis_db.scan_iter("ecommerce-test:catalog:*")
+        for key in redis_db.scan_iter(redis_db.key("catalog:*"))
         if key.decode().split(":")[3] in {"list", "product"}
     }
 
@@ -205,13 +205,13 @@ def test_a_write_bumps_one_generation_and_deletes_nothing(
     product = make_product(db_session)
     for page in range(1, 6):
         client.get(f"/api/products?page={page}")
-    generation = int(redis_db.get("ecommerce-test:gen:catalog") or 0)
-    keys_before = set(redis_db.scan_iter("ecommerce-test:catalog:*"))
+    generation = int(redis_db.get(redis_db.key("gen:catalog")) or 0)
+    keys_before = set(redis_db.scan_iter(redis_db.key("catalog:*")))
 
     client.patch(f"/api/products/{product.id}", json={"stock": 1}, headers=admin_headers)
 
-    assert int(redis_db.get("ecommerce-test:gen:catalog") or 0) == generation + 1
-    assert keys_before <= set(redis_db.scan_iter("ecommerce-test:catalog:*"))  # old entries just expire
+    assert int(redis_db.get(redis_db.key("gen:catalog")) or 0) == generation + 1
+    assert keys_before <= set(redis_db.scan_iter(redis_db.key("catalog:*")))  # old entries just expire
 
 
 @pytest.mark.admin
@@ -219,11 +219,11 @@ def test_a_failed_write_leaves_the_cache_alone(
     client: FlaskClient, db_session: Session, admin_headers: Headers, redis_db: redis.Redis
 ) -> None:
     client.get("/api/products")
-    generation = redis_db.get("ecommerce-test:gen:catalog")
+    generation = redis_db.get(redis_db.key("gen:catalog"))
 
     client.post("/api/products", json=product_body(price="1.005"), headers=admin_headers)
 
-    assert redis_db.get("ecommerce-test:gen:catalog") == generation
+    assert redis_db.get(redis_db.key("gen:catalog")) == generation
 
 
 @pytest.mark.admin

@@ -78,6 +78,7 @@ def instances(app: Flask, tmp_path: Path, committed: Session) -> Iterator[tuple[
             "RATELIMIT_LOGIN": "4 per minute",
             "RATELIMIT_DEFAULT": "10000 per minute",
             "CACHE_KEY_PREFIX": app.config["CACHE_KEY_PREFIX"],
+            "RATELIMIT_STORAGE_PREFIX": app.config["RATELIMIT_STORAGE_PREFIX"],
             "BIND": f"127.0.0.1:{port}",
             "WEB_CONCURRENCY": "2",
         }
