@@ -58,7 +58,9 @@ def test_no_read_after_a_write_sees_the_old_price(racing_app: Flask) -> None:
     for thread in threads:
         thread.start()
     barrier.wait()
-    time.sleep(0.1)  # readers fill and hit the cache
+    deadline = time.monotonic() + 10
+    while len(reads) < 2 * READERS and time.monotonic() < deadline:  # readers fill and hit the cache
+        time.sleep(0.01)
     with racing_app.app_context():
         ProductService(SHOP).change(product_id, price=Decimal("2.00"))
         db.session.remove()
