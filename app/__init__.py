@@ -58,8 +58,10 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from app.api.metrics import register_metrics
     from app.api.spec import api
-    from app.extensions import cache, cors, db, jwt, limiter, ma, migrate
+    from app.cache import store
+    from app.extensions import cors, db, jwt, limiter, ma, migrate
     from app.security.jwt_handlers import load_keys
     from app.utils import passwords
 
@@ -70,7 +72,7 @@ def register_extensions(app: Flask) -> None:
     ma.init_app(app)
     load_keys(app)
     jwt.init_app(app)
-    cache.init_app(app)
+    store.init_app(app)
     limiter.init_app(app)
     cors.init_app(
         app,
@@ -78,6 +80,7 @@ def register_extensions(app: Flask) -> None:
         expose_headers=["ETag", "X-Request-ID", "Retry-After", "Location"],
     )
     api.init_app(app)
+    register_metrics(app)
     app.extensions["passwords"] = passwords.Passwords(app.config["PASSWORD_HASH_PROFILE"])
     app.extensions["shop"] = ShopSettings.from_config(app.config)
 

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from app.api import shop
 from app.api.spec import Blueprint
-from app.cache import keys
+from app.cache import keys, policy
 from app.cache.response import cached_json
 from app.models.user import Role
 from app.schemas.product import ConditionalHeaders, ProductIn, ProductOut, ProductPage, ProductPatch, ProductQuery
@@ -32,7 +32,10 @@ LOCATION = {"Location": {"description": "The new product's URL.", "schema": {"ty
 def list_products(query: dict[str, Any], _headers: dict[str, str]) -> Response:
     """List the catalog: active products, filtered, searched, sorted and paginated.
 
-    Public and cached (CATALOG_LIST_TTL, 30 min by default; invalidated by every product write).
+    Public and cached, with live stock: `stock` and `in_stock` are current on every read, from any
+    instance. Browsing pages keep CATALOG_LIST_TTL (30 min by default), searches, price ranges and deep
+    pages CATALOG_TAIL_TTL (60 s); every admin product write, and a product selling out or coming back
+    in stock, refreshes them at once.
     Without `sort`, results are ranked by relevance when `q` is given, else newest first.
     `include_archived=true` needs an admin token (401 without a token, 403 for customers).
     """
@@ -40,9 +43,10 @@ def list_products(query: dict[str, Any], _headers: dict[str, str]) -> Response:
         require_roles(Role.ADMIN, detail="Only admins can list archived products.")
     return cached_json(
         keys.catalog_list(query),
-        current_app.config["CATALOG_LIST_TTL"],
+        policy.list_ttl(query),
         lambda: ProductPage().dump(ProductService(shop()).list_page(**query)),
         name="product list",
+        live_stock=(_page_items, _stock_of),
     )
 
 
@@ -54,14 +58,29 @@ def list_products(query: dict[str, Any], _headers: dict[str, str]) -> Response:
 def get_product(_headers: dict[str, str], product_id: int) -> Response:
     """Show one active product (archived or unknown ids: 404).
 
-    Public and cached (PRODUCT_DETAIL_TTL, 1 h by default; invalidated by every product write).
+    Public and cached (PRODUCT_DETAIL_TTL, 1 h by default), with live stock; refreshed at once by every
+    admin product write.
     """
     return cached_json(
         keys.product_detail(product_id),
         current_app.config["PRODUCT_DETAIL_TTL"],
         lambda: ProductOut().dump(ProductService(shop()).get(product_id)),
         name=f"product {product_id}",
+        live_stock=(_one_item, _stock_of),
     )
+
+
+def _page_items(page: dict[str, Any]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = page["items"]
+    return items
+
+
+def _one_item(product: dict[str, Any]) -> list[dict[str, Any]]:
+    return [product]
+
+
+def _stock_of(product_ids: list[int]) -> dict[int, int]:
+    return ProductService(shop()).stock_of(product_ids)
 
 
 @bp.post("")
@@ -91,7 +110,8 @@ def update_product(data: dict[str, Any], product_id: int) -> CatalogProduct:
 @bp.response(200, ProductOut)
 @bp.errors(404, 409, 422)
 def change_product(data: dict[str, Any], product_id: int) -> CatalogProduct:
-    """Change some fields of a product (admin)."""
+    """Change some fields of a product (admin). `{"is_active": true}` restores an archived product:
+    it is back in the catalog, its detail and new carts at once."""
     return ProductService(shop()).change(product_id, **data)
 
 
