@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, url_for
+from flask import Response, current_app, request, url_for
 from flask.typing import ResponseReturnValue
 
 from app.api import shop
 from app.api.spec import Blueprint
 from app.cache import keys, policy
-from app.cache.response import cached_json
+from app.cache.response import cached_json, served_from_cache
 from app.models.user import Role
 from app.schemas.product import ConditionalHeaders, ProductIn, ProductOut, ProductPage, ProductPatch, ProductQuery
 from app.security.decorators import require_roles
@@ -26,7 +26,16 @@ LOCATION = {"Location": {"description": "The new product's URL.", "schema": {"ty
 QUERY, CONDITIONAL = ProductQuery(), ConditionalHeaders()
 
 
+def _list_as_sent() -> keys.CacheKey | None:
+    return keys.catalog_list_as_sent(request.query_string)
+
+
+def _stock_of(product_ids: list[int]) -> dict[int, int]:
+    return ProductService(shop()).stock_of(product_ids)
+
+
 @bp.get("")
+@served_from_cache(_list_as_sent, name="product list", stock_of=_stock_of)
 @bp.arguments(QUERY, location="query")
 @bp.arguments(CONDITIONAL, location="headers")
 @bp.response(200, ProductPage, headers=ETAG)
@@ -55,6 +64,7 @@ def list_products(query: dict[str, Any], _headers: dict[str, str]) -> Response:
 
 
 @bp.get("/<id:product_id>")
+@served_from_cache(keys.product_detail, name="product {product_id}", stock_of=_stock_of)
 @bp.arguments(CONDITIONAL, location="headers")
 @bp.response(200, ProductOut, headers=ETAG)
 @bp.alt_response(304, description="Not Modified: the If-None-Match ETag still matches.")
@@ -81,10 +91,6 @@ def _page_items(page: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _one_item(product: dict[str, Any]) -> list[dict[str, Any]]:
     return [product]
-
-
-def _stock_of(product_ids: list[int]) -> dict[int, int]:
-    return ProductService(shop()).stock_of(product_ids)
 
 
 @bp.post("")

@@ -24,7 +24,7 @@ import redis
 MAGIC = b"E1\n"  # every entry starts with it; anything else (an old pickle) is a miss
 
 # KEYS: the generation keys, then the entry key. ARGV[1]: the stock key prefix ("" = no stock).
-# Returns {generations joined by ",", the entry or false, the stock value of each listed id...}.
+# Returns {generations joined by ",", the entry or false, the listed ids' stock values joined by ","}.
 _READ = """
 local n = #KEYS - 1
 local gens = {}
@@ -55,8 +55,10 @@ if prefix ~= '' then
     keys[#keys + 1] = prefix .. id
   end
   if #keys > 0 then
+    -- One bulk string, not one reply element per product: the client parses 3 elements, not 2 + n.
     local values = redis.call('MGET', unpack(keys))
-    for i = 1, #keys do reply[i + 2] = values[i] end
+    for i = 1, #keys do values[i] = values[i] or '' end
+    reply[3] = table.concat(values, ',')
   end
 end
 return reply
@@ -135,7 +137,8 @@ class RedisBackend:
         reply = cast(list[Any], self._read(keys=[*generation_keys, entry_key], args=[stock_prefix]))
         generations = reply[0].decode()
         entry = reply[1] if len(reply) > 1 else None
-        return Read(generations, entry or None, list(reply[2:]))
+        stocks: list[bytes | None] = [v or None for v in reply[2].split(b",")] if len(reply) > 2 else []
+        return Read(generations, entry or None, stocks)
 
     def get(self, key: str) -> bytes | None:
         return cast(bytes | None, self.client.get(key))

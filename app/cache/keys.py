@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from flask import current_app
 
@@ -88,8 +89,36 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+# Parameters at their default value are left out of a list query's canonical form.
+_LIST_DEFAULTS = frozenset({"page=1", "per_page=20", "include_archived=false"})
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return quote(_plain(value) if isinstance(value, Decimal) else str(value), safe="")
+
+
+def _list_form(parts: list[str]) -> str:
+    return "&".join(sorted(p for p in parts if p not in _LIST_DEFAULTS))
+
+
 def catalog_list(query: Mapping[str, Any]) -> CacheKey:
-    return CacheKey(f"{_prefix()}e:{CATALOG}:list:{_digest(canonical(query))}", (CATALOG,))
+    """A catalog page, by the canonical query string of its validated query (sorted, defaults left out)."""
+    form = _list_form([f"{name}={_query_value(value)}" for name, value in query.items()])
+    return CacheKey(f"{_prefix()}e:{CATALOG}:list:{_digest(form)}", (CATALOG,))
+
+
+def catalog_list_as_sent(query_string: bytes) -> CacheKey | None:
+    """The key a query string has when it is already in canonical form (in any order), before any parsing:
+    a hit under it was stored by a validated query that meant exactly this. None where it never can be."""
+    if b"include_archived" in query_string:  # admin listings are never cached
+        return None
+    try:
+        parts = query_string.decode("ascii").split("&") if query_string else []
+    except UnicodeDecodeError:
+        return None
+    return CacheKey(f"{_prefix()}e:{CATALOG}:list:{_digest(_list_form(parts))}", (CATALOG,))
 
 
 def product_detail(product_id: int) -> CacheKey:

@@ -2,18 +2,69 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Response, current_app, request
 
 from app.cache import entries, keys, stock, store
+from app.cache.backend import Read
 from app.utils import metrics
 
 log = logging.getLogger("app.cache")
 
 Items = Callable[[Any], list[dict[str, Any]]]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def served_from_cache(
+    key_of: Callable[..., keys.CacheKey | None], *, name: str, stock_of: stock.StockLoader | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
+    """Serve a current entry before the view runs, so a hit skips argument parsing too.
+
+    `key_of(**view_args)` gives the entry's key, or None when this request cannot be a hit; on a
+    miss the view runs as usual (and its cached_json stores the entry).
+    """
+
+    def decorate(view: Callable[P, R]) -> Callable[P, R | Response]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+            cache_key = key_of(**kwargs)
+            if cache_key is not None:
+                read = store.read(
+                    keys.generation_keys(*cache_key.families), cache_key.key, keys.stock_prefix() if stock_of else ""
+                )
+                hit = _hit(read, stock_of)
+                if hit is not None:
+                    metrics.cache_lookup(cache_key.families[0].split(":", 1)[0], hit=True)
+                    log.debug("CACHE HIT: %s (key: %s)", name.format(**kwargs), cache_key.key)
+                    return _respond(*hit)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def _hit(read: Read, stock_of: stock.StockLoader | None) -> tuple[bytes, str] | None:
+    entry = entries.decode(read.entry) if read.entry is not None else None
+    if entry is None:
+        return None
+    if stock_of is not None:
+        return entries.fill(entry, stock.resolve(entry.ids, read.stocks, stock_of))
+    return entry.template, entry.etag
+
+
+def _respond(body: bytes, etag: str) -> Response:
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    return response
 
 
 def cached_json(
@@ -33,24 +84,15 @@ def cached_json(
     key = cache_key.key
     family = cache_key.families[0].split(":", 1)[0]
     read = store.read(keys.generation_keys(*cache_key.families), key, keys.stock_prefix() if live_stock else "")
-    entry = entries.decode(read.entry) if read.entry is not None else None
-    if entry is not None:
-        if live_stock:
-            body, etag = entries.fill(entry, stock.resolve(entry.ids, read.stocks, live_stock[1]))
-        else:
-            body, etag = entry.template, entry.etag
+    hit = _hit(read, live_stock[1] if live_stock else None)
+    if hit is not None:
         metrics.cache_lookup(family, hit=True)
         log.debug("CACHE HIT: %s (key: %s)", name, key)
-    else:
-        body, etag = _render(key, ttl, render, read.generations, live_stock)
-        metrics.cache_lookup(family, hit=False)
-        log.debug("CACHE MISS: %s - Cached for %ss (key: %s)", name, ttl, key)
-    if request.if_none_match.contains(etag):
-        response = Response(status=304)
-    else:
-        response = Response(body, mimetype="application/json")
-    response.set_etag(etag)
-    return response
+        return _respond(*hit)
+    body, etag = _render(key, ttl, render, read.generations, live_stock)
+    metrics.cache_lookup(family, hit=False)
+    log.debug("CACHE MISS: %s - Cached for %ss (key: %s)", name, ttl, key)
+    return _respond(body, etag)
 
 
 def _render(

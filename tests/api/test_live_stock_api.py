@@ -450,3 +450,39 @@ def test_admin_listings_of_archived_products_are_not_cached(
     assert client.get("/api/products?include_archived=true", headers=admin_headers).get_json()["total"] == 1
 
     assert list(redis_db.scan_iter("ecommerce-test:e:catalog:list:*")) == []
+
+
+# ---------------------------------------------------------------- hits served before argument parsing
+
+
+def test_a_hit_in_canonical_form_skips_parsing(
+    client: FlaskClient, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.api import products
+
+    make_product(db_session)
+    client.get("/api/products?per_page=5&sort=name")
+    monkeypatch.setattr(products.QUERY, "load", lambda *a, **k: pytest.fail("parsed on a hit"))
+
+    response = client.get("/api/products?sort=name&per_page=5")  # any order, defaults left out or not
+
+    assert response.status_code == 200
+    assert client.get("/api/products?sort=name&per_page=5&page=1").status_code == 200
+
+
+def test_a_query_string_never_cached_is_still_validated(client: FlaskClient, db_session: Session) -> None:
+    make_product(db_session)
+    client.get("/api/products")
+
+    assert client.get("/api/products?per_page=0").status_code == 422
+    assert client.get("/api/products?page=1&per_page=20&colour=red").status_code == 200  # unknown: ignored
+
+
+def test_archived_listings_never_come_from_the_cache(
+    client: FlaskClient, db_session: Session, admin_headers: Headers, login: Callable[[User], Headers]
+) -> None:
+    make_product(db_session, is_active=False)
+    assert client.get("/api/products?include_archived=true", headers=admin_headers).status_code == 200
+
+    assert client.get("/api/products?include_archived=true").status_code == 401
+    assert client.get("/api/products?include_archived=true", headers=login(make_user(db_session))).status_code == 403
