@@ -5,7 +5,9 @@ Tunable from the environment: BIND, WEB_CONCURRENCY, GUNICORN_WORKER_CLASS, GUNI
 
 from __future__ import annotations
 
+import glob
 import os
+import tempfile
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -70,3 +72,20 @@ access_log_format = (
     "request_id=%({x-request-id}o)s method=%(m)s target=%(target)s status=%(s)s size=%(B)s duration_ms=%(M)s"
     " remote=%(h)s"
 )
+
+
+# Metrics (METRICS_ENABLED): prometheus-client's multiprocess mode, one directory of value files shared by
+# the workers, set before any worker imports the app, its value files removed at every start.
+if os.environ.get("METRICS_ENABLED", "").strip().lower() in {"1", "true", "yes", "on"}:
+    _metrics_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="ecommerce-metrics-"))
+    os.makedirs(_metrics_dir, exist_ok=True)
+    for _stale in glob.glob(os.path.join(_metrics_dir, "*.db")):  # an earlier run's values
+        os.remove(_stale)
+
+
+def child_exit(_server: object, worker: object) -> None:
+    """A dead worker's live gauges leave the sums (counters and histograms are kept)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_caching import Cache
 from flask_cors import CORS
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
@@ -17,6 +16,5 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 ma = Marshmallow()
 jwt = JWTManager()
-cache = Cache()
 limiter = Limiter(key_func=get_remote_address)
 cors = CORS()

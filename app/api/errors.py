@@ -73,6 +73,10 @@ def handle_http_exception(error: HTTPException) -> Response:
             errors=flatten_messages(data["messages"]),
         )
     headers = {k: v for k, v in error.get_headers() if k.lower() not in {"content-type", "content-length"}}
+    if status == 429 and "Retry-After" not in headers:
+        # Flask-Limiter adds it only with RATELIMIT_HEADERS_ENABLED; the window's length is an upper bound.
+        limit = getattr(getattr(error, "limit", None), "limit", None)
+        headers["Retry-After"] = str(limit.get_expiry() if limit is not None else 60)
     if isinstance(error, MalformedJson | JsonNotObject):
         return problem(400, detail=error.description, code=error.problem_code)
     if isinstance(error, SecurityError):  # a Host header outside TRUSTED_HOSTS

@@ -66,6 +66,11 @@ class ProductPatch(InSchema):
     stock = _stock()
     category = Str(allow_none=True, validate=validate.Length(1, CATEGORY_MAX))
     image_url = _image_url()
+    is_active = fields.Boolean(
+        truthy={True},
+        falsy={False},
+        metadata={"description": "true restores an archived product; false archives it (as DELETE)."},
+    )
 
 
 class ProductOut(Schema):

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.cache import keys
+from app.cache import keys, stock
 from app.config import ShopSettings
 from app.extensions import db
 from app.models import DeliveryAddress, Invoice, Sale, SaleProduct, User
@@ -141,6 +141,10 @@ class CheckoutService:
         # CHECK (stock >= 0) is the backstop should a lock ever be missing (e.g. on SQLite).
         with translate_constraints({"ck_products_stock_non_negative": lambda: InsufficientStock([])}):
             self.stock.take_stock(wanted)
+        # After commit: live stock for cached catalog reads; the catalog generation only if one sold out.
+        before = {pid: locked[pid].stock for pid in wanted}
+        after = {pid: locked[pid].stock - qty for pid, qty in wanted.items()}
+        self.uow.after_commit(lambda: stock.changed(before, after))
         return locked
 
     def _new_sale(

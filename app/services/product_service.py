@@ -9,7 +9,7 @@ from typing import Any, TypedDict, Unpack
 
 from sqlalchemy.orm import Session
 
-from app.cache import keys, store
+from app.cache import counts, keys, stock
 from app.config import ShopSettings
 from app.extensions import db
 from app.models import Product
@@ -68,6 +68,7 @@ class ProductChanges(TypedDict, total=False):
     stock: int
     category: str | None
     image_url: str | None
+    is_active: bool
 
 
 class ProductService:
@@ -108,6 +109,10 @@ class ProductService:
         rows = self.products.list_page(query)
         total = self._total(query, len(rows))
         return Page([CatalogProduct.of(p, self.shop.currency) for p in rows], query.page, query.per_page, total)
+
+    def stock_of(self, product_ids: list[int]) -> dict[int, int]:
+        """The current stock of these products (one statement): what cached catalog reads show live."""
+        return self.products.stocks(product_ids)
 
     def get(self, product_id: int) -> CatalogProduct:
         """An active product. Raises ProductNotFound (also for archived ones)."""
@@ -167,7 +172,8 @@ class ProductService:
         return self.change(product_id, **changes)
 
     def change(self, product_id: int, **changes: Unpack[ProductChanges]) -> CatalogProduct:
-        """Change the given fields (archived products too). Raises ProductNotFound, DuplicateSku."""
+        """Change the given fields (archived products too; `is_active=True` restores an archived one).
+        Raises ProductNotFound, DuplicateSku."""
         with self.uow:
             product = self._get_any(product_id)
             for field, value in changes.items():
@@ -195,7 +201,9 @@ class ProductService:
 
     def _commit(self, product: Product) -> None:
         sku = product.sku  # read before a failed commit expires it
+        # An admin edit changes what every page may show: the whole catalog, and the product's live stock.
         self.uow.after_commit(lambda: keys.bump(keys.CATALOG))
+        self.uow.after_commit(lambda: stock.invalidate([product.id]))
         self.uow.commit({"uq_products_sku": lambda: DuplicateSku(f"Another product already has the SKU {sku!r}.")})
 
     def _total(self, query: CatalogQuery, row_count: int) -> int:
@@ -203,9 +211,4 @@ class ProductService:
         if (0 < row_count < query.per_page) or (row_count == 0 and query.page == 1):
             return query.offset + row_count
         filters: dict[str, Any] = {k: v for k, v in asdict(query).items() if k not in {"page", "per_page", "sort"}}
-        key = keys.catalog_count(filters)
-        total = store.get(key)
-        if not isinstance(total, int):
-            total = self.products.count(query)
-            store.put(key, total, self.shop.catalog_ttl)
-        return total
+        return counts.cached_count(keys.catalog_count(filters), filters, lambda: self.products.count(query))

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from app.cache import keys
+from app.cache import keys, stock
 from app.extensions import db
 from app.models import Sale
 from app.models.sale import SaleStatus
@@ -97,8 +97,11 @@ class SaleService:
             self.session.refresh(sale)
             raise InvalidTransition(f"A {sale.status} sale cannot be cancelled here.", current_status=sale.status)
         quantities = self.sales.line_quantities(sale.id)
-        self.stock.lock_products(list(quantities))  # id order, as checkout takes them
+        locked = self.stock.lock_products(list(quantities))  # id order, as checkout takes them
         self.stock.restock(quantities)
+        before = {row.id: row.stock for row in locked}
+        after = {row.id: row.stock + quantities[row.id] for row in locked}
+        self.uow.after_commit(lambda: stock.changed(before, after))
         self.invoices.mark_cancelled(sale.id)
         self.uow.after_commit(lambda: keys.bump(keys.ADMIN_SALES))
         self.uow.commit()

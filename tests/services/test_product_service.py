@@ -155,11 +155,11 @@ def test_archive_is_idempotent_and_keeps_the_row(
 ) -> None:
     product = make_product(db_session)
     service.archive(product.id)
-    generation = redis_db.get(redis_db.key("gen:catalog"))
+    generation = redis_db.get(redis_db.key("g:catalog"))
 
     service.archive(product.id)
 
-    assert redis_db.get(redis_db.key("gen:catalog")) == generation  # nothing changed, nothing bumped
+    assert redis_db.get(redis_db.key("g:catalog")) == generation  # nothing changed, nothing bumped
     assert db_session.get(Product, product.id) is not None
     with pytest.raises(ProductNotFound):
         service.get(product.id)

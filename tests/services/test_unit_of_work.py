@@ -23,7 +23,7 @@ PRODUCT = {"sku": "UOW-1", "name": "Unit of work mug", "price": "5.00", "stock":
 
 
 def catalog_generation(app: Flask, redis_db: redis.Redis) -> bytes | None:
-    value: bytes | None = redis_db.get(app.config["CACHE_KEY_PREFIX"] + "gen:" + keys.CATALOG)
+    value: bytes | None = redis_db.get(app.config["CACHE_KEY_PREFIX"] + "g:" + keys.CATALOG)
     return value
 
 

@@ -22,7 +22,7 @@ def test_database_and_redis_urls_select_postgresql_and_redis() -> None:
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg2://u:p@db:5432/shop"
     assert config.CACHE_TYPE == "RedisCache"
     assert config.RATELIMIT_STORAGE_URI == "rediss://:pw@cache:6380/0"
-    assert config.CACHE_OPTIONS["socket_timeout"] <= 0.5
+    assert config.CACHE_REDIS_URL == "rediss://:pw@cache:6380/0"
 
 
 def test_seed_style_redis_settings_build_a_tls_url() -> None:
