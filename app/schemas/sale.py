@@ -27,6 +27,10 @@ class CheckoutIn(InSchema):
     )
 
 
+# Printable ASCII; no space at either end (HTTP drops it, so the key would not be the one sent).
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
+
+
 class CheckoutHeaders(HeaderSchema):
     """The checkout's optional Idempotency-Key (an invalid one: 400 `invalid_header`)."""
 
@@ -34,9 +38,12 @@ class CheckoutHeaders(HeaderSchema):
         data_key="Idempotency-Key",
         validate=[
             validate.Length(1, IDEMPOTENCY_KEY_MAX),
-            validate.Regexp(r"^[ -~]+$", error="Must be printable ASCII characters."),
+            validate.Regexp(
+                IDEMPOTENCY_KEY_PATTERN, error="Must be printable ASCII, not starting or ending with a space."
+            ),
         ],
         metadata={
+            "pattern": IDEMPOTENCY_KEY_PATTERN,
             "description": "Retry-safe checkout: the same key and body return the same sale. Keys are kept"
             " IDEMPOTENCY_KEY_TTL_HOURS (default 24 h); after that the same key starts a new checkout.",
             "example": "3f1c9a52-7f57-4b7e-9f0e-0c6f1f3b9e21",
