@@ -32,6 +32,13 @@ PORT = int(os.environ.get("BENCH_PORT", "5055"))
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))
 RUNS = int(os.environ.get("BENCH_RUNS", "2"))
+# BENCH_ONLY="checkout": run only the scenarios whose name contains it, print them, leave RESULTS.md alone.
+ONLY = os.environ.get("BENCH_ONLY", "")
+# BENCH_NO_SEED=1 reuses the seeded database (only with BENCH_ONLY; a full run always seeds afresh).
+NO_SEED = os.environ.get("BENCH_NO_SEED", "") == "1"
+# BENCH_PROFILE=1 (with BENCH_ONLY): py-spy records every worker during the first measured run of each
+# scenario and writes bench/out/profile-<scenario>-<pid>.txt (collapsed stacks); needs py-spy in the venv.
+PROFILE = os.environ.get("BENCH_PROFILE", "") == "1"
 
 
 @dataclass
@@ -332,21 +339,67 @@ Worker memory (RSS) after the runs: {rss}.
     print(text_out)
 
 
+@contextmanager
+def profiled(master: int, scenario: Scenario) -> Iterator[None]:
+    """py-spy on every worker of `master` for the duration of the block (BENCH_PROFILE=1 only)."""
+    if not PROFILE:
+        yield
+        return
+    slug = "".join(c if c.isalnum() else "-" for c in scenario.name).strip("-")[:40]
+    spies = [
+        subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/py-spy"),
+                "record",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "--pid",
+                pid,
+                "--output",
+                str(OUT / f"profile-{slug}-{pid}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    ]
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)
+        for spy in spies:
+            spy.wait(timeout=30)
+
+
 def main() -> None:
     started = time.time()
     OUT.mkdir(exist_ok=True)
-    prepare_database()
+    if not (ONLY and NO_SEED):
+        prepare_database()
     memory: dict[str, list[float]] = {}
+    selected = [s for s in SCENARIOS if ONLY in s.name]
     for server in ("cached", "uncached"):
+        scenarios = [s for s in selected if s.server == server]
+        if not scenarios:
+            continue
         with gunicorn(server) as process:
-            for scenario in (s for s in SCENARIOS if s.server == server):
+            for scenario in scenarios:
                 print(f"-- {scenario.name}", flush=True)
                 wrk(scenario, WARMUP)
-                scenario.results = [wrk(scenario, DURATION) for _ in range(RUNS)]
+                with profiled(process.pid, scenario):
+                    first = wrk(scenario, DURATION)
+                scenario.results = [first] + [wrk(scenario, DURATION) for _ in range(RUNS - 1)]
                 print(f"   {scenario.results}", flush=True)
             memory[server] = worker_rss_mb(process.pid)
-    for scenario in SCENARIOS:
+    for scenario in selected:
         scenario.statements = count_statements(scenario)
+        print(f"   {scenario.name}: {scenario.statements} statements/request", flush=True)
+    if ONLY:
+        return
     write_results(memory, started)
 
 
