@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Select, cast, delete, func, select, update
+from sqlalchemy import Date, Select, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -50,6 +50,13 @@ class SaleRepo:
 
     def add(self, sale: Sale) -> None:
         self.session.add(sale)
+
+    def insert(self, sale: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> int:
+        """Insert a sale (its columns) and its lines (theirs, without `sale_id`): two Core statements, no
+        ORM flush; the new sale's id."""
+        sale_id = int(self.session.execute(insert(Sale).values(**sale).returning(Sale.id)).scalar_one())
+        self.session.execute(insert(SaleProduct), [{**line, "sale_id": sale_id} for line in lines])
+        return sale_id
 
     def list_for_user(self, user_id: int, page: int, per_page: int) -> Page[Sale]:
         return self._page(select(Sale).where(Sale.user_id == user_id), page, per_page)
