@@ -70,6 +70,17 @@ def test_the_catalog_works_on_sqlite_without_redis(tmp_path: Path, rsa_keys: dic
     assert changed.status_code == 200
     assert (detail.status_code, detail.get_json()["price"]) == (200, "19.99")
     assert sqlite_client.get("/api/products?category=electronics&sort=price").get_json()["total"] == 10
+    for query in ("per_page=7", "per_page=6&sort=price", "per_page=5&sort=-name", "per_page=2&q=wireless"):
+        by_page, by_cursor, cursor, page = [], [], "", 1
+        while True:
+            listed = sqlite_client.get(f"/api/products?{query}&page={page}").get_json()
+            by_page += [item["id"] for item in listed["items"]]
+            followed = sqlite_client.get(f"/api/products?{query}" + (f"&cursor={cursor}" if cursor else "")).get_json()
+            by_cursor += [item["id"] for item in followed["items"]]
+            if followed["next_cursor"] is None:
+                break
+            cursor, page = followed["next_cursor"], page + 1
+        assert by_cursor == by_page and len(by_page) == listed["total"], query
     with embedded.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -69,6 +69,8 @@ def list_products(query: dict[str, Any], _headers: dict[str, str]) -> Response:
     pages CATALOG_TAIL_TTL (60 s); every admin product write, and a product selling out or coming back
     in stock, refreshes them at once.
     Without `sort`, results are ranked by relevance when `q` is given, else newest first.
+    Every answer carries `next_cursor` (null on the last page): send it back as `cursor` with the same
+    filters, sort and `per_page` for the next page, as fast at any depth; `page` suits shallow pages.
     `include_archived=true` needs an admin token (401 without a token, 403 for customers).
     """
     if query["include_archived"]:

@@ -25,6 +25,13 @@ class CartItemRow(NamedTuple):
     is_active: bool
 
 
+class CartLine(NamedTuple):
+    """What a cart holds of one product."""
+
+    product_id: int
+    quantity: int
+
+
 class CartRepo:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -85,6 +92,20 @@ class CartRepo:
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0))
+
+    def take_items(self, user_id: int) -> list[CartLine]:
+        """Empty the user's cart and return what it held, ordered by product id: one statement.
+
+        The DELETE locks the cart's rows, so a second checkout of the same cart waits for this one and
+        then finds it empty; a rollback gives the items back.
+        """
+        rows = self.session.execute(
+            delete(CartProduct)
+            .where(CartProduct.cart_id.in_(select(Cart.id).where(Cart.user_id == user_id).scalar_subquery()))
+            .returning(CartProduct.product_id, CartProduct.quantity)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return sorted(CartLine(int(pid), int(qty)) for pid, qty in rows)
 
     def clear(self, user_id: int) -> None:
         """Delete every item of the user's cart, in one statement."""

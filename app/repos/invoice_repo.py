@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Invoice, InvoiceCounter
@@ -27,6 +30,30 @@ class InvoiceRepo:
         ).returning(table.c.last_number)
         return int(self.session.execute(stmt).scalar_one())
 
+    def issue(self, year: int, invoice: Mapping[str, Any]) -> str:
+        """Take the year's next number and insert the invoice under it (`invoice`: every column but
+        `number`); the number, as `invoice_number` formats it.
+
+        On PostgreSQL one statement (the counter upsert in a CTE feeding the INSERT), so the counter
+        row is locked only from this statement to the commit right after it; elsewhere two.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            taken = invoice_number(year, self.next_number(year))
+            self.session.execute(insert(Invoice).values(number=taken, **invoice))
+            return taken
+        counters = InvoiceCounter.__table__
+        upsert = dialect_insert(self.session, InvoiceCounter).values(year=year, last_number=1)
+        bumped = upsert.on_conflict_do_update(
+            index_elements=["year"], set_={"last_number": counters.c.last_number + 1}
+        ).returning(counters.c.last_number)
+        counter = bumped.cte("counter")
+        digits = cast(counter.c.last_number, String)
+        # As invoice_number: at least six digits, never cut.
+        padded = func.lpad(digits, func.greatest(6, func.length(digits)), "0")
+        number = select(literal(f"INV-{year}-") + padded).scalar_subquery()
+        statement = insert(Invoice).add_cte(counter).values(number=number, **invoice).returning(Invoice.number)
+        return str(self.session.execute(statement).scalar_one())
+
     def find_by_sale(self, sale_id: int) -> Invoice | None:
         return self.session.scalars(select(Invoice).where(Invoice.sale_id == sale_id)).one_or_none()
 
@@ -38,3 +65,8 @@ class InvoiceRepo:
             .values(cancelled_at=utcnow())
             .execution_options(synchronize_session=False)
         )
+
+
+def invoice_number(year: int, number: int) -> str:
+    """INV-<year>-<number, at least six digits>."""
+    return f"INV-{year}-{number:06d}"

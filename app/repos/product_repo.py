@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
 from app.models import Product
 from app.models.product import search_vector
 from app.repos.sql import escape_like
+from app.utils.pagination import Cursor, scope_of
 
 _WORD = re.compile(r"\w+")
 _SORT_COLUMNS = {"name": Product.name, "price": Product.price, "created_at": Product.created_at}
@@ -40,6 +42,35 @@ class CatalogQuery:
     @property
     def words(self) -> list[str]:
         return [w.lower() for w in _WORD.findall(self.q or "")]
+
+    @property
+    def sort_key(self) -> str:
+        """The order's key: "relevance" (searches without `sort`), else the sort's column."""
+        if self.sort is None and self.q is not None and self.words:
+            return "relevance"
+        return (self.sort or "-created_at").lstrip("-")
+
+    @property
+    def scope(self) -> str:
+        """What a cursor of this list is bound to (the filters, sort and page size; not the page)."""
+        return scope_of(
+            q=self.q,
+            category=self.category,
+            min_price=self.min_price,
+            max_price=self.max_price,
+            in_stock=self.in_stock,
+            include_archived=self.include_archived,
+            sort=self.sort,
+            per_page=self.per_page,
+        )
+
+
+@dataclass(frozen=True)
+class CatalogSlice:
+    """A page of products, and the cursor of the page after it (None on the last page)."""
+
+    items: list[Product]
+    next_cursor: str | None
 
 
 class ProductRepo:
@@ -68,17 +99,37 @@ class ProductRepo:
         """Every SKU in the catalog, archived products' too."""
         return set(self.session.scalars(select(Product.sku)))
 
-    def list_page(self, query: CatalogQuery) -> list[Product]:
+    def list_page(self, query: CatalogQuery, after: Cursor | None = None) -> CatalogSlice:
         """One page of products, in a total order (ties broken on id): one statement.
+
+        `after` (keyset pagination): the rows that follow that cursor's (sort key, id) in the order,
+        found through the same sort index at any depth; else page `query.page` by OFFSET. One row more
+        than the page is read, to tell whether another page follows.
 
         A deferred join: the inner query walks the sort index for the page's ids only (an index-only
         scan past OFFSET rows), the outer one reads just those rows. At offset 80,000 of 100k products
         this took 10 ms instead of 56 ms for a plain OFFSET that fetches every skipped row.
         """
         order = self._order(query)
-        page_ids = self._filtered(select(Product.id), query).order_by(*order).limit(query.per_page).offset(query.offset)
-        statement = select(Product).where(Product.id.in_(page_ids.scalar_subquery())).order_by(*order)
-        return list(self.session.scalars(statement))
+        key = order[0].element if len(order) == 2 else order[0]  # the sort key, without its direction
+        inner = self._filtered(select(Product.id), query)
+        if after is not None:
+            follows = tuple_(key, Product.id) < tuple_(literal(after.key), literal(after.id))
+            if _ascending(query):
+                follows = tuple_(key, Product.id) > tuple_(literal(after.key), literal(after.id))
+            inner = inner.where(follows)
+        else:
+            inner = inner.offset(query.offset)
+        page_ids = inner.order_by(*order).limit(query.per_page + 1)
+        statement = select(Product, key).where(Product.id.in_(page_ids.scalar_subquery())).order_by(*order)
+        rows = self.session.execute(statement).all()
+        items = [product for product, _key in rows[: query.per_page]]
+        if len(rows) <= query.per_page:
+            return CatalogSlice(items, None)
+        last, last_key = rows[query.per_page - 1]
+        page = (after.page if after is not None else query.page) + 1
+        cursor = Cursor(page=page, sort=query.sort_key, key=_utc(last_key), id=last.id, scope=query.scope)
+        return CatalogSlice(items, cursor.encode())
 
     def count(self, query: CatalogQuery) -> int:
         """How many products match the filters of `query` (page and sort ignored)."""
@@ -115,7 +166,7 @@ class ProductRepo:
         return and_(*(haystack.like(f"% {escape_like(word)}%", escape="\\") for word in words))
 
     def _order(self, query: CatalogQuery) -> list[ColumnElement[Any]]:
-        if query.sort is None and query.q is not None and query.words:
+        if query.sort_key == "relevance":
             return [*self._relevance(query.words), Product.id.asc()]
         sort = query.sort or "-created_at"
         column = _SORT_COLUMNS[sort.lstrip("-")]
@@ -137,3 +188,14 @@ class ProductRepo:
     def _tsquery(words: list[str]) -> ColumnElement[Any]:
         # Only \w+ words reach to_tsquery, so no tsquery syntax can be injected.
         return func.to_tsquery(literal("simple").cast(REGCONFIG), " & ".join(f"{w}:*" for w in words))
+
+
+def _ascending(query: CatalogQuery) -> bool:
+    return query.sort_key == "relevance" or not (query.sort or "-created_at").startswith("-")
+
+
+def _utc(value: Any) -> Any:
+    """SQLite hands timestamps back naive (they are UTC); a cursor carries them aware."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Select, cast, delete, func, select, update
+from sqlalchemy import Date, Select, cast, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -50,6 +50,13 @@ class SaleRepo:
 
     def add(self, sale: Sale) -> None:
         self.session.add(sale)
+
+    def insert(self, sale: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> int:
+        """Insert a sale (its columns) and its lines (theirs, without `sale_id`): two Core statements, no
+        ORM flush; the new sale's id."""
+        sale_id = int(self.session.execute(insert(Sale).values(**sale).returning(Sale.id)).scalar_one())
+        self.session.execute(insert(SaleProduct), [{**line, "sale_id": sale_id} for line in lines])
+        return sale_id
 
     def list_for_user(self, user_id: int, page: int, per_page: int) -> Page[Sale]:
         return self._page(select(Sale).where(Sale.user_id == user_id), page, per_page)
@@ -163,51 +170,39 @@ class SaleRepo:
             return cast(func.timezone("UTC", Sale.created_at), Date)
         return func.date(Sale.created_at)  # SQLite stores UTC text; date() takes its day
 
-    def totals(self, where: SaleFilter) -> tuple[int, Decimal]:
-        """(count, revenue) of the non-cancelled sales."""
-        row = self.session.execute(
-            select(func.count(Sale.id), func.coalesce(func.sum(Sale.total), 0)).where(
-                Sale.status != SaleStatus.CANCELLED, *self._conditions(where)
-            )
-        ).one()
-        return int(row[0]), Decimal(row[1])
-
-    def items_sold(self, where: SaleFilter) -> int:
-        value = self.session.scalar(
-            select(func.coalesce(func.sum(SaleProduct.quantity), 0))
-            .join(Sale, Sale.id == SaleProduct.sale_id)
-            .where(Sale.status != SaleStatus.CANCELLED, *self._conditions(where))
-        )
-        return int(value or 0)
-
-    def revenue_by_day(self, where: SaleFilter) -> list[tuple[str, int, Decimal]]:
+    def by_day_and_status(self, where: SaleFilter) -> list[tuple[str, str, int, Decimal]]:
+        """(UTC day, status, sales, revenue) for every day and status with sales: one pass over the sales,
+        from which the totals, the revenue by day and the count by status all follow."""
         day = self._day().label("day")
         rows = self.session.execute(
-            select(day, func.count(Sale.id), func.sum(Sale.total))
-            .where(Sale.status != SaleStatus.CANCELLED, *self._conditions(where))
-            .group_by(day)
-            .order_by(day)
+            select(day, Sale.status, func.count(Sale.id), func.coalesce(func.sum(Sale.total), 0))
+            .where(*self._conditions(where))
+            .group_by(day, Sale.status)
+            .order_by(day, Sale.status)
         ).all()
-        return [(_iso_day(d), int(n), Decimal(revenue)) for d, n, revenue in rows]
+        return [(_iso_day(d), str(status), int(n), Decimal(revenue)) for d, status, n, revenue in rows]
 
-    def top_products(self, where: SaleFilter, limit: int) -> list[tuple[int, str, int, Decimal]]:
+    def lines_summary(self, where: SaleFilter, limit: int) -> tuple[int, list[tuple[int, str, int, Decimal]]]:
+        """(items sold, the top `limit` products) over the non-cancelled sales' lines: one statement (the
+        items sold is a window sum over every product's group, taken before the LIMIT)."""
         quantity = func.sum(SaleProduct.quantity).label("quantity")
         revenue = func.sum(SaleProduct.line_total).label("revenue")
         rows = self.session.execute(
-            select(SaleProduct.product_id, func.max(SaleProduct.name), quantity, revenue)
+            select(
+                SaleProduct.product_id,
+                func.max(SaleProduct.name),
+                quantity,
+                revenue,
+                func.sum(func.sum(SaleProduct.quantity)).over().label("items_sold"),
+            )
             .join(Sale, Sale.id == SaleProduct.sale_id)
             .where(Sale.status != SaleStatus.CANCELLED, *self._conditions(where))
             .group_by(SaleProduct.product_id)
             .order_by(quantity.desc(), revenue.desc(), SaleProduct.product_id)
             .limit(limit)
         ).all()
-        return [(int(pid), str(name), int(qty), Decimal(rev)) for pid, name, qty, rev in rows]
-
-    def count_by_status(self, where: SaleFilter) -> dict[str, int]:
-        rows = self.session.execute(
-            select(Sale.status, func.count(Sale.id)).where(*self._conditions(where)).group_by(Sale.status)
-        ).all()
-        return {status: int(n) for status, n in rows}
+        items_sold = int(rows[0][4]) if rows else 0
+        return items_sold, [(int(pid), str(name), int(qty), Decimal(rev)) for pid, name, qty, rev, _all in rows]
 
 
 def _iso_day(value: date | str) -> str:

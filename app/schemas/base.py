@@ -204,8 +204,8 @@ class PageQuery(QuerySchema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 
-def page_of(item: type[Schema]) -> type[Schema]:
-    """The {items, page, per_page, total, pages} envelope around a list of `item`."""
+def page_of(item: type[Schema], **more: fields.Field[Any]) -> type[Schema]:
+    """The {items, page, per_page, total, pages} envelope around a list of `item` (and `more` fields)."""
     name = item.__name__.removesuffix("Out") + "Page"
     return Schema.from_dict(
         {
@@ -214,6 +214,7 @@ def page_of(item: type[Schema]) -> type[Schema]:
             "per_page": fields.Integer(required=True),
             "total": fields.Integer(required=True),
             "pages": fields.Integer(required=True),
+            **more,
         },
         name=name,
     )

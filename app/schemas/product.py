@@ -19,6 +19,7 @@ from app.schemas.base import (
     UtcDateTime,
     page_of,
 )
+from app.utils.pagination import CURSOR_MAX, parse_cursor, scope_of
 
 SKU_MAX = 64  # products.sku String(64)
 NAME_MAX = 200  # products.name String(200)
@@ -89,7 +90,18 @@ class ProductOut(Schema):
     updated_at = UtcDateTime(required=True)
 
 
-ProductPage = page_of(ProductOut)
+ProductPage = page_of(
+    ProductOut,
+    next_cursor=fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Opaque: pass it as `cursor` with the same filters, sort and `per_page` to get the next"
+            " page, as fast at any depth (keyset pagination). null on the last page.",
+            "example": "eyJwIjoyLCJzIjoiY3JlYXRlZF9hdCIsImsiOiIyMDI2LTExLTI0VDA5OjAwOjAwKzAwOjAwIiwiaSI6NDJ9",
+        },
+    ),
+)
 
 
 class ProductQuery(PageQuery):
@@ -113,6 +125,14 @@ class ProductQuery(PageQuery):
         load_default=False,
         metadata={"description": "Admins only (401 without a token, 403 for customers): list archived ones too."},
     )
+    cursor = Text(
+        validate=validate.Length(1, CURSOR_MAX),
+        metadata={
+            "description": "A `next_cursor` from the previous page: continues the list after its last item (`page`"
+            " is then ignored). Send the same filters, sort and `per_page`; a cursor made under others, or not"
+            " made by this API, is a 422."
+        },
+    )
 
     @validates_schema
     def _price_range(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -126,6 +146,17 @@ class ProductQuery(PageQuery):
         query = " ".join(data.pop("q", "").split())
         if query:
             data["q"] = query
+        if "cursor" in data:
+            # The same fingerprint as CatalogQuery.scope (app/repos/product_repo.py).
+            scope = scope_of(
+                **{name: data.get(name) for name in ("q", "category", "min_price", "max_price", "in_stock", "sort")},
+                include_archived=data["include_archived"],
+                per_page=data["per_page"],
+            )
+            try:
+                parse_cursor(data["cursor"], scope)
+            except ValueError as error:
+                raise ValidationError(str(error), "cursor") from None
         return data
 
 

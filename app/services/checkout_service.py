@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -13,10 +14,10 @@ from sqlalchemy.orm import Session
 from app.cache import keys, stock
 from app.config import ShopSettings
 from app.extensions import db
-from app.models import DeliveryAddress, Invoice, Sale, SaleProduct, User
-from app.models.base import utcnow
+from app.models import DeliveryAddress, Invoice, Sale, SaleProduct
+from app.models.base import Base, utcnow
 from app.models.sale import SaleStatus
-from app.repos.cart_repo import CartItemRow, CartRepo
+from app.repos.cart_repo import CartLine, CartRepo
 from app.repos.delivery_address_repo import DeliveryAddressRepo
 from app.repos.invoice_repo import InvoiceRepo
 from app.repos.sale_repo import SaleRepo
@@ -34,6 +35,11 @@ from app.utils.exceptions import (
     RequestInProgress,
 )
 from app.utils.money import to_cents
+
+
+def _columns(row: Base, *, skip: set[str]) -> dict[str, Any]:
+    """The column values of an in-memory (never added) model instance, for a Core INSERT."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns if column.key not in skip}
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,8 @@ class CheckoutService:
                 sale = self._sell_cart(caller, delivery_address_id, notes, expected_total)
                 if idempotency_key is not None:
                     self.sales.attach_sale_to_key(caller.id, idempotency_key, sale.id)
+                # The invoice number last, so the counter row stays locked only until the commit.
+                self._issue_invoice(sale, caller)
                 self.uow.after_commit(lambda: keys.bump(keys.cart_family(caller.id), keys.ADMIN_SALES))
                 self.uow.commit()
                 return CheckoutResult(sale=sale, replayed=False)
@@ -106,29 +114,30 @@ class CheckoutService:
     def _sell_cart(
         self, caller: Caller, delivery_address_id: int, notes: str | None, expected_total: Decimal | None
     ) -> Sale:
-        items = self.carts.items(caller.id)
+        """Empty the cart, take its stock and insert the sale with its lines (Core statements, no ORM
+        flush). The Sale returned is built in memory from what was written (it is not in the session)."""
+        address = self.addresses.get_owned(caller.id, delivery_address_id)
+        items = self.carts.take_items(caller.id)  # the rollback of a failed checkout gives them back
         if not items:
             raise CartEmpty("Your cart is empty: add products before checking out.")
-        address = self.addresses.get_owned(caller.id, delivery_address_id)
         if address is None:
             raise AddressNotFound(f"Delivery address {delivery_address_id} not found.")
         locked = self._take_stock(items)
         sale = self._new_sale(caller, address, notes, items, locked)
         if expected_total is not None and sale.total != expected_total:
             raise self._price_changed(sale, expected_total)
-        self.sales.add(sale)
-        self.session.flush()  # one INSERT for the sale, one executemany for its lines
-        # The invoice number last, so the counter row stays locked only until the commit.
-        buyer = self.users.get(caller.id)
-        assert buyer is not None  # the request's token was checked against this live user
-        self._issue_invoice(sale, buyer)
-        self.carts.clear(caller.id)
+        sale.id = self.sales.insert(
+            _columns(sale, skip={"id"}), [_columns(line, skip={"sale_id"}) for line in sale.lines]
+        )
         return sale
 
-    def _take_stock(self, items: list[CartItemRow]) -> dict[int, StockRow]:
-        """Lock the products (one statement, id order), check them, decrement their stock (one statement)."""
+    def _take_stock(self, items: Sequence[CartLine]) -> dict[int, StockRow]:
+        """Lock the products (id order), check them and decrement their stock: one statement on
+        PostgreSQL. The locked rows, with their stock before the sale."""
         wanted = {item.product_id: item.quantity for item in items}
-        locked = {row.id: row for row in self.stock.lock_products(list(wanted))}
+        # CHECK (stock >= 0) is the backstop should a lock ever be missing (e.g. on SQLite).
+        with translate_constraints({"ck_products_stock_non_negative": lambda: InsufficientStock([])}):
+            locked = {row.id: row for row in self.stock.lock_and_take(wanted)}
         unavailable = [pid for pid in wanted if pid not in locked or not locked[pid].is_active]
         if unavailable:
             raise ProductUnavailable(
@@ -138,9 +147,6 @@ class CheckoutService:
         short = [(pid, qty, locked[pid].stock) for pid, qty in wanted.items() if locked[pid].stock < qty]
         if short:
             raise InsufficientStock(short)
-        # CHECK (stock >= 0) is the backstop should a lock ever be missing (e.g. on SQLite).
-        with translate_constraints({"ck_products_stock_non_negative": lambda: InsufficientStock([])}):
-            self.stock.take_stock(wanted)
         # After commit: live stock for cached catalog reads; the catalog generation only if one sold out.
         before = {pid: locked[pid].stock for pid in wanted}
         after = {pid: locked[pid].stock - qty for pid, qty in wanted.items()}
@@ -152,7 +158,7 @@ class CheckoutService:
         caller: Caller,
         address: DeliveryAddress,
         notes: str | None,
-        items: list[CartItemRow],
+        items: Sequence[CartLine],
         locked: dict[int, StockRow],
     ) -> Sale:
         """The sale at the locked prices, its lines and the address as they are now (snapshots)."""
@@ -180,6 +186,7 @@ class CheckoutService:
             delivery_address_id=address.id,
             delivery_address=address.snapshot(),
             notes=notes,
+            cancelled_at=None,
             created_at=now,
             updated_at=now,
             lines=lines,
@@ -200,12 +207,12 @@ class CheckoutService:
             currency=sale.currency,
         )
 
-    def _issue_invoice(self, sale: Sale, buyer: User) -> None:
-        """Number the sale's invoice (gap-free: the counter update rolls back with the checkout) and add it."""
-        year = sale.created_at.year
-        number = self.invoices.next_number(year)
-        sale.invoice = Invoice(
-            number=f"INV-{year}-{number:06d}",
+    def _issue_invoice(self, sale: Sale, caller: Caller) -> None:
+        """Number the sale's invoice and insert it (gap-free: the counter update rolls back with the checkout)."""
+        buyer = self.users.get(caller.id)  # in the identity map: the request's token was checked against it
+        assert buyer is not None
+        invoice = Invoice(
+            sale_id=sale.id,
             issued_at=sale.created_at,
             currency=sale.currency,
             subtotal=sale.subtotal,
@@ -225,8 +232,10 @@ class CheckoutService:
                 }
                 for line in sale.lines
             ],
+            cancelled_at=None,
         )
-        self.session.flush()
+        invoice.number = self.invoices.issue(sale.created_at.year, _columns(invoice, skip={"id", "number"}))
+        sale.invoice = invoice
 
     def _replay(self, caller: Caller, key: str, fingerprint: str) -> Sale:
         stored = self.sales.find_key(caller.id, key)

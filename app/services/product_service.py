@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypedDict, Unpack
@@ -16,7 +16,7 @@ from app.models import Product
 from app.repos.product_repo import CatalogQuery, ProductRepo
 from app.services.unit_of_work import UnitOfWork
 from app.utils.exceptions import DuplicateSku, ProductNotFound
-from app.utils.pagination import Page
+from app.utils.pagination import Page, parse_cursor
 
 
 def _not_found(product_id: int) -> ProductNotFound:
@@ -90,10 +90,13 @@ class ProductService:
         in_stock: bool | None = None,
         sort: str | None = None,
         include_archived: bool = False,
+        cursor: str | None = None,
     ) -> Page[CatalogProduct]:
         """A page of the catalog: at most two statements (page, then count unless known).
 
         `sort=None` ranks by relevance when `q` is given (name matches first), else newest first.
+        `cursor` (a `next_cursor`, already checked against these filters by the query schema)
+        continues the list by keyset instead of `page`.
         """
         query = CatalogQuery(
             page=page,
@@ -106,9 +109,13 @@ class ProductService:
             sort=sort,
             include_archived=include_archived,
         )
-        rows = self.products.list_page(query)
-        total = self._total(query, len(rows))
-        return Page([CatalogProduct.of(p, self.shop.currency) for p in rows], query.page, query.per_page, total)
+        after = parse_cursor(cursor, query.scope) if cursor is not None else None
+        if after is not None:
+            query = replace(query, page=after.page)
+        rows = self.products.list_page(query, after)
+        total = self._total(query, len(rows.items), positional=after is None)
+        items = [CatalogProduct.of(p, self.shop.currency) for p in rows.items]
+        return Page(items, query.page, query.per_page, total, rows.next_cursor)
 
     def stock_of(self, product_ids: list[int]) -> dict[int, int]:
         """The current stock of these products (one statement): what cached catalog reads show live."""
@@ -206,9 +213,10 @@ class ProductService:
         self.uow.after_commit(lambda: stock.invalidate([product.id]))
         self.uow.commit({"uq_products_sku": lambda: DuplicateSku(f"Another product already has the SKU {sku!r}.")})
 
-    def _total(self, query: CatalogQuery, row_count: int) -> int:
-        # A short page (or an empty first page) tells the total without counting.
-        if (0 < row_count < query.per_page) or (row_count == 0 and query.page == 1):
+    def _total(self, query: CatalogQuery, row_count: int, *, positional: bool = True) -> int:
+        # A short page (or an empty first page) tells the total without counting; not one reached by
+        # cursor, whose position may have moved since the first page.
+        if positional and ((0 < row_count < query.per_page) or (row_count == 0 and query.page == 1)):
             return query.offset + row_count
         filters: dict[str, Any] = {k: v for k, v in asdict(query).items() if k not in {"page", "per_page", "sort"}}
         return counts.cached_count(keys.catalog_count(filters), filters, lambda: self.products.count(query))

@@ -58,16 +58,26 @@ class SalesAnalyticsService:
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> SalesAnalytics:
-        """Sales figures over the non-cancelled sales (by_status over all)."""
+        """Sales figures over the non-cancelled sales (by_status over all): two statements, one pass
+        over the sales and one over their lines."""
         where = SaleFilter.of(status=status, user_id=user_id, date_from=date_from, date_to=date_to)
-        count, revenue = self.sales.totals(where)
+        by_status: dict[str, int] = {}
+        by_day: dict[str, tuple[int, Decimal]] = {}
+        for day, day_status, n, day_revenue in self.sales.by_day_and_status(where):
+            by_status[day_status] = by_status.get(day_status, 0) + n
+            if day_status != SaleStatus.CANCELLED:
+                sales, revenue_so_far = by_day.get(day, (0, Decimal("0")))
+                by_day[day] = (sales + n, revenue_so_far + day_revenue)
+        count = sum(n for n, _r in by_day.values())
+        revenue = sum((r for _n, r in by_day.values()), Decimal("0"))
+        items_sold, top = self.sales.lines_summary(where, TOP_PRODUCTS)
         return SalesAnalytics(
             sales_count=count,
             revenue_total=revenue,
             average_order_value=to_cents(revenue / count) if count else Decimal("0.00"),
-            items_sold=self.sales.items_sold(where),
-            revenue_by_day=[DailyRevenue(d, n, r) for d, n, r in self.sales.revenue_by_day(where)],
-            top_products=[ProductSales(*row) for row in self.sales.top_products(where, TOP_PRODUCTS)],
-            by_status=self.sales.count_by_status(where),
+            items_sold=items_sold,
+            revenue_by_day=[DailyRevenue(d, n, r) for d, (n, r) in sorted(by_day.items())],
+            top_products=[ProductSales(*row) for row in top],
+            by_status=by_status,
             currency=self.shop.currency,
         )

@@ -575,8 +575,11 @@ def test_analytics_sum_the_non_cancelled_sales(client: FlaskClient, db_session: 
     client.post(f"/api/sales/{sales[2]['id']}/cancel", headers=headers)
     admin = auth_headers(make_user(db_session, role="admin"))
 
-    body = client.get("/api/sales/admin/sales?analytics=true", headers=admin).get_json()
+    with count_statements() as sql:
+        body = client.get("/api/sales/admin/sales?analytics=true", headers=admin).get_json()
 
+    # the token's user, then one pass over the sales and one over their lines
+    assert sql.count == 3, sql.statements
     assert body["sales_count"] == 2
     assert body["revenue_total"] == "28.00"
     assert body["average_order_value"] == "14.00"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Mapping
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -16,7 +18,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Cart, CartProduct, IdempotencyKey, Invoice, InvoiceCounter, Product, Sale, SaleProduct
-from app.repos.cart_repo import CartRepo
+from app.repos.invoice_repo import InvoiceRepo
 from tests.builders import make_product, make_user
 from tests.concurrency.harness import (
     buyers,
@@ -130,17 +132,18 @@ def test_invoice_numbers_stay_gap_free_when_checkouts_fail_after_taking_one(
     people = buyers(race_app, 15, lambda _i: {product: 1})
     calls = itertools.count()
     lock = threading.Lock()
-    clear = CartRepo.clear
+    issue = InvoiceRepo.issue
 
-    def failing_clear(self: CartRepo, user_id: int) -> None:
-        # Runs after the invoice number was taken: every third checkout dies here and rolls back.
+    def failing_issue(self: InvoiceRepo, year: int, invoice: Mapping[str, Any]) -> str:
+        # The number is taken and the invoice inserted; then every third checkout dies and rolls back.
+        number = issue(self, year, invoice)
         with lock:
             n = next(calls)
         if n % 3 == 0:
             raise RuntimeError("injected failure after the invoice number was taken")
-        clear(self, user_id)
+        return number
 
-    monkeypatch.setattr(CartRepo, "clear", failing_clear)
+    monkeypatch.setattr(InvoiceRepo, "issue", failing_issue)
 
     replies = run_together(race_app, [post_checkout(h, a) for h, a in people])
 
@@ -153,6 +156,18 @@ def test_invoice_numbers_stay_gap_free_when_checkouts_fail_after_taking_one(
     assert last == committed_count
     [(stock,)] = read(race_app, select(Product.stock).where(Product.id == product.id))
     assert stock == 100 - committed_count
+
+
+def test_two_concurrent_checkouts_of_one_cart_sell_it_once(race_app: Flask) -> None:
+    product = committed(race_app, lambda: make_product(db.session(), stock=10))
+    [(headers, address_id)] = buyers(race_app, 1, lambda _i: {product: 2})
+
+    replies = run_together(race_app, [post_checkout(headers, address_id) for _ in range(2)])
+
+    assert sorted(r.status for r in replies) == [201, 422]
+    assert [r.body["code"] for r in replies if r.status == 422] == ["cart_empty"]
+    [(stock,)] = read(race_app, select(Product.stock).where(Product.id == product.id))
+    assert stock == 8
 
 
 def test_concurrent_first_adds_create_one_cart(race_app: Flask) -> None:

@@ -68,7 +68,7 @@ def sql_statements() -> Iterator[list[tuple[str, Any]]]:
 
 
 def skus(session: Session, query: CatalogQuery) -> list[str]:
-    return [p.sku for p in ProductRepo(session).list_page(query)]
+    return [p.sku for p in ProductRepo(session).list_page(query).items]
 
 
 @pytest.mark.parametrize(

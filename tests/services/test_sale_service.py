@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app.models import InvoiceCounter, Product, Sale
+from app.models.base import utcnow
 from app.repos.invoice_repo import InvoiceRepo
 from app.repos.stock_repo import StockRepo, StockRow
 from app.services.checkout_service import CheckoutService, request_hash
@@ -26,6 +27,8 @@ def test_the_stock_check_constraint_backs_up_a_missing_lock(
     db_session.commit()
     stale = StockRow(product.id, product.sku, product.name, product.price, 100, True)
     monkeypatch.setattr(StockRepo, "lock_products", lambda self, ids: [stale])  # as if read without a lock
+    # The portable path (lock, then UPDATE), as on SQLite; PostgreSQL's one statement checks in the UPDATE.
+    monkeypatch.setattr(StockRepo, "_one_statement", lambda self: False)
 
     with pytest.raises(InsufficientStock):
         CheckoutService(SHOP, db_session).checkout(
@@ -53,3 +56,72 @@ def test_a_rolled_back_invoice_number_is_reused(db_session: Session) -> None:
 def test_request_hash_ignores_key_order_and_tells_bodies_apart() -> None:
     assert request_hash({"a": 1, "b": None}) == request_hash({"b": None, "a": 1})
     assert request_hash({"a": 1, "b": None}) != request_hash({"a": 1, "b": "x"})
+
+
+def _checkout_statements(db_session: Session, *, idempotency_key: str | None = None) -> tuple[Sale, list[str]]:
+    user = make_user(db_session)
+    products = [make_product(db_session, stock=5), make_product(db_session, stock=5)]
+    address = make_address(db_session, user)
+    make_cart(db_session, user, {products[0]: 2, products[1]: 1})
+    db_session.commit()
+    db_session.get(type(user), user.id)  # as the request's user loader leaves it in the identity map
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "SAVEPOINT" not in statement:  # the test's outer transaction, not the checkout's work
+            statements.append(statement)
+
+    engine = db_session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        result = CheckoutService(SHOP, db_session).checkout(
+            caller=caller_of(user), delivery_address_id=address.id, notes=None, idempotency_key=idempotency_key
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return result.sale, statements
+
+
+def test_a_checkout_takes_six_statements_and_numbers_the_invoice_last(db_session: Session) -> None:
+    sale, statements = _checkout_statements(db_session)
+
+    # address, cart (emptied as it is read), lock+check+decrement, sale, its lines, counter+invoice
+    assert len(statements) == 6, statements
+    assert statements[-1].lstrip().startswith("WITH counter AS")
+    assert [line.quantity for line in sale.lines] == [2, 1]
+    assert sale.invoice is not None and sale.invoice.number.startswith("INV-")
+
+
+def test_a_keyed_checkout_adds_only_the_claim_and_the_attach(db_session: Session) -> None:
+    _sale, statements = _checkout_statements(db_session, idempotency_key="k-1")
+
+    assert len(statements) == 8, statements
+    assert statements[-1].lstrip().startswith("WITH counter AS")
+
+
+def test_the_checkout_answer_matches_what_was_stored(db_session: Session) -> None:
+    sale, _statements = _checkout_statements(db_session)
+
+    db_session.expire_all()
+    stored = db_session.get(Sale, sale.id)
+    assert stored is not None and stored.invoice is not None and sale.invoice is not None
+    assert (stored.total, stored.subtotal, stored.tax, stored.delivery_address) == (
+        sale.total,
+        sale.subtotal,
+        sale.tax,
+        sale.delivery_address,
+    )
+    assert [(x.product_id, x.quantity, x.line_total) for x in stored.lines] == [
+        (x.product_id, x.quantity, x.line_total) for x in sale.lines
+    ]
+    assert (stored.invoice.number, stored.invoice.lines) == (sale.invoice.number, sale.invoice.lines)
+
+
+def test_invoice_numbers_past_six_digits_are_never_cut(db_session: Session) -> None:
+    db_session.add(InvoiceCounter(year=utcnow().year, last_number=999_999))
+    db_session.commit()
+
+    sale, _statements = _checkout_statements(db_session)
+
+    assert sale.invoice is not None
+    assert sale.invoice.number == f"INV-{utcnow().year}-1000000"
