@@ -86,6 +86,16 @@ class Config:
         self.JWT_TOKEN_LOCATION = ["headers"]
         self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=int(env.get("JWT_ACCESS_TOKEN_MINUTES", "15")))
         self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=int(env.get("JWT_REFRESH_TOKEN_DAYS", "30")))
+        # The blocklist access tokens are checked against (app/security/blocklist.py): one Redis hash.
+        # Its own Redis (noeviction, persistent) when given; unset: REDIS_URL's. No Redis at all:
+        # every access token is checked in the database.
+        self.BLOCKLIST_REDIS_URL = env.get("BLOCKLIST_REDIS_URL") or None
+        self.BLOCKLIST_KEY = env.get("BLOCKLIST_KEY", "ecommerce:blocklist")
+        # How old the blocklist's last reconciliation with PostgreSQL may grow before one process redoes it.
+        self.BLOCKLIST_RESYNC_SECONDS = int(env.get("BLOCKLIST_RESYNC_SECONDS", "30"))
+        # Device tokens handed out at login (OWASP device cookies): lifetime, and how many a user keeps.
+        self.DEVICE_TOKEN_DAYS = int(env.get("DEVICE_TOKEN_DAYS", "180"))
+        self.DEVICE_TOKENS_PER_USER = int(env.get("DEVICE_TOKENS_PER_USER", "10"))
 
         self.CACHE_DEFAULT_TIMEOUT = int(env.get("CACHE_DEFAULT_TIMEOUT", "300"))
         self.CACHE_KEY_PREFIX = env.get("CACHE_KEY_PREFIX", "ecommerce:")
@@ -105,6 +115,10 @@ class Config:
         self.RATELIMIT_ENABLED = _flag(env.get("RATELIMIT_ENABLED"), True)
         self.RATELIMIT_DEFAULT = env.get("RATELIMIT_DEFAULT", "300 per minute")
         self.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN", "10 per minute")
+        # Failed logins (and wrong current passwords, email_taken answers) per account; unset: RATELIMIT_LOGIN.
+        self.RATELIMIT_LOGIN_ACCOUNT = env.get("RATELIMIT_LOGIN_ACCOUNT") or None
+        # Failed logins per device token (a login with a valid one is exempt from the account's limit).
+        self.RATELIMIT_LOGIN_DEVICE = env.get("RATELIMIT_LOGIN_DEVICE", "5 per minute")
         self.RATELIMIT_REGISTER = env.get("RATELIMIT_REGISTER", "5 per minute")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_STORAGE_OPTIONS = dict(REDIS_SOCKET_OPTIONS) if self.REDIS_URL else {}
@@ -182,6 +196,8 @@ class TestingConfig(Config):
         self.RATELIMIT_ENABLED = False
         self.CACHE_KEY_PREFIX = "ecommerce-test:"
         self.RATELIMIT_KEY_PREFIX = "ecommerce-test-limits"
+        self.BLOCKLIST_REDIS_URL = None  # the test Redis, never one from the environment
+        self.BLOCKLIST_KEY = "ecommerce-test:blocklist"
 
     def _redis_url(self, env: Mapping[str, str]) -> str | None:
         return env.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -1,16 +1,19 @@
-"""Flask-JWT-Extended callbacks: who the token's user is, and 401 problem documents for every token failure."""
+"""Flask-JWT-Extended callbacks: is the token revoked, who is calling, and 401 problem documents for every failure."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
 
 from app.extensions import db, jwt
-from app.models import User
 from app.models.base import utcnow
 from app.repos.user_repo import UserRepo
+from app.security import tokens
+from app.security.blocklist import Blocklist, Verdict, current_blocklist
+from app.security.claims import Principal, TokenClaims, parse_claims
 from app.utils.exceptions import (
     FreshTokenRequired,
     InvalidToken,
@@ -21,6 +24,7 @@ from app.utils.exceptions import (
 )
 from app.utils.problem import problem_for
 
+log = logging.getLogger(__name__)
 BEARER = {"WWW-Authenticate": 'Bearer realm="api"'}
 
 
@@ -44,21 +48,52 @@ def _unauthorized(error: Unauthorized) -> Response:
     return problem_for(error, headers=BEARER)
 
 
-@jwt.user_lookup_loader
-def load_user(_header: dict[str, Any], claims: dict[str, Any]) -> User | None:
-    """The token's user, read fresh per request, if its login session (`sid`) is live.
+@jwt.token_in_blocklist_loader
+def is_revoked(_header: dict[str, Any], data: dict[str, Any]) -> bool:
+    """Two tiers: the Redis blocklist (one round trip, no SQL) while it can be trusted, else PostgreSQL.
 
-    Revocation lives in PostgreSQL (auth_sessions), read in the same query as the user, so the role
-    and the active flag are never stale and a revoked token stays revoked across Redis outages.
+    Refresh tokens always go to PostgreSQL (refresh rotates the session there anyway). When the
+    blocklist is lost or stale, this request is answered from PostgreSQL exactly as before the
+    blocklist existed, and (one process at a time) the blocklist is rebuilt from it. Malformed
+    claims raise InvalidTokenError: a 401 invalid_token.
     """
-    sid = claims.get("sid")
-    if not isinstance(sid, str) or not str(claims.get("sub", "")).isdigit():
-        return None
-    found = UserRepo(db.session()).get_with_session(int(claims["sub"]), sid)
+    claims = parse_claims(data, tokens.lifetimes())
+    if claims.is_refresh:
+        return not _live_in_database(claims)
+    blocklist = current_blocklist()
+    lookup = blocklist.check(session_id=claims.session_id, user_id=claims.user_id, issued_at=claims.issued_at)
+    revoked = lookup.verdict is Verdict.REVOKED
+    if lookup.verdict is Verdict.UNKNOWN:
+        revoked = not _live_in_database(claims)
+    if lookup.claim is not None:
+        _rebuild(blocklist, lookup.claim)
+    return revoked
+
+
+def _live_in_database(claims: TokenClaims) -> bool:
+    """PostgreSQL's answer: the session is live, its user active, and (access tokens) not voided since."""
+    found = UserRepo(db.session()).get_with_session(claims.user_id, claims.session_id)
     if found is None:
-        return None
+        return False
     user, session = found
-    return user if session.is_live(user, utcnow()) else None
+    if not session.is_live(user, utcnow()):
+        return False
+    voided = user.tokens_valid_after
+    return claims.is_refresh or voided is None or claims.issued_at >= voided.timestamp()
+
+
+def _rebuild(blocklist: Blocklist, claim: str) -> None:
+    try:
+        blocklist.rebuild(claim, UserRepo(db.session()))
+    except Exception:  # this request's answer stands; the claim lapses and another process retries
+        log.exception("blocklist rebuild failed")
+
+
+@jwt.user_lookup_loader
+def load_principal(_header: dict[str, Any], data: dict[str, Any]) -> Principal | None:
+    """The caller from the token's claims, without a query (the blocklist made them trustworthy)."""
+    claims = parse_claims(data, tokens.lifetimes())
+    return Principal(id=claims.user_id, role=claims.role, session_id=claims.session_id)
 
 
 @jwt.user_lookup_error_loader
