@@ -32,6 +32,9 @@ PORT = int(os.environ.get("BENCH_PORT", "5055"))
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))
 RUNS = int(os.environ.get("BENCH_RUNS", "2"))
+# Comma-separated parts of scenario names to run alone (e.g. "floor (GET,cart total"); the results are
+# printed and written to bench/out/partial.md, never to RESULTS.md. Unset: every scenario.
+ONLY = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
 
 
 @dataclass
@@ -332,21 +335,52 @@ Worker memory (RSS) after the runs: {rss}.
     print(text_out)
 
 
+def selected() -> list[Scenario]:
+    return [s for s in SCENARIOS if not ONLY or any(part in s.name for part in ONLY)]
+
+
+def write_partial(started: float) -> None:
+    """BENCH_ONLY runs: each scenario's numbers and its share of the floor, when the floor ran too."""
+    floors = [s for s in selected() if s.name == "floor (GET /api/health/live)" and s.results]
+    floor = mean(r["rate"] for r in floors[0].results) if floors else None
+    rows = []
+    for s in selected():
+        rate = mean(r["rate"] for r in s.results)
+        share = f"{100 * rate / floor:.0f}%" if floor else "-"
+        runs = " / ".join(f"{r['rate']:,.0f}" for r in s.results)
+        rows.append(
+            f"| {s.name} | {rate:,.0f} ({runs}) | {share} | {mean(r['p50'] for r in s.results):.1f} | {s.statements} |"
+        )
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    text_out = (
+        f"Partial bench (BENCH_ONLY={','.join(ONLY)}), {when}, {time.time() - started:.0f} s\n\n"
+        "| scenario | rate (runs) | of floor | p50 ms | SQL/req |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
+    (OUT / "partial.md").write_text(text_out)
+    print(text_out)
+
+
 def main() -> None:
     started = time.time()
     OUT.mkdir(exist_ok=True)
     prepare_database()
     memory: dict[str, list[float]] = {}
     for server in ("cached", "uncached"):
+        scenarios = [s for s in selected() if s.server == server]
+        if not scenarios:
+            continue
         with gunicorn(server) as process:
-            for scenario in (s for s in SCENARIOS if s.server == server):
+            for scenario in scenarios:
                 print(f"-- {scenario.name}", flush=True)
                 wrk(scenario, WARMUP)
                 scenario.results = [wrk(scenario, DURATION) for _ in range(RUNS)]
                 print(f"   {scenario.results}", flush=True)
             memory[server] = worker_rss_mb(process.pid)
-    for scenario in SCENARIOS:
+    for scenario in selected():
         scenario.statements = count_statements(scenario)
+    if ONLY:
+        write_partial(started)
+        return
     write_results(memory, started)
 
 

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask_jwt_extended import current_user, verify_jwt_in_request
+from flask import g
+from flask_jwt_extended import verify_jwt_in_request
 
 from app.models.user import Role
+from app.security.access_tokens import verify_access_token
 from app.security.claims import Principal
 from app.security.rbac import Caller, has_role
 from app.utils.exceptions import Forbidden, InvalidToken
@@ -23,8 +25,7 @@ def require_roles(*roles: Role, detail: str = "Your role does not allow this act
     per-user mark), so a token's role is its user's role. No token, a bad or revoked one: 401 (from
     the JWT callbacks). A valid token without the role: 403.
     """
-    verify_jwt_in_request()
-    role = _principal().role
+    role = verify_access_token().role
     if role is None or not has_role(role, roles):
         raise Forbidden(detail)
 
@@ -55,7 +56,7 @@ def refresh_token_required(view: F) -> F:
 
 
 def _principal() -> Principal:
-    principal = current_user
+    principal = g.get("principal")
     assert isinstance(principal, Principal), "call after the token was verified"
     return principal
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from flask import Flask, Response, current_app, g
 
 from app.extensions import db, jwt
 from app.models.base import utcnow
@@ -44,20 +47,56 @@ def load_keys(app: Flask) -> None:
     app.config["JWT_PUBLIC_KEY"] = public.read_text()
 
 
+@dataclass(frozen=True)
+class _Keys:
+    private: PrivateKeyTypes
+    public: PublicKeyTypes
+
+
+def _keys() -> _Keys:
+    """The key pair, parsed once per app: PyJWT parses a PEM string on every call (about half of a
+    token verification's cost, measured), a key object not at all."""
+    keys: _Keys | None = current_app.extensions.get("jwt_keys")
+    if keys is None:
+        config = current_app.config
+        keys = _Keys(
+            private=serialization.load_pem_private_key(config["JWT_PRIVATE_KEY"].encode(), password=None),
+            public=serialization.load_pem_public_key(config["JWT_PUBLIC_KEY"].encode()),
+        )
+        current_app.extensions["jwt_keys"] = keys
+    return keys
+
+
+@jwt.encode_key_loader
+def signing_key(_identity: Any) -> PrivateKeyTypes:
+    return _keys().private
+
+
+@jwt.decode_key_loader
+def verifying_key(_header: dict[str, Any], _claims: dict[str, Any]) -> PublicKeyTypes:
+    return _keys().public
+
+
 def _unauthorized(error: Unauthorized) -> Response:
     return problem_for(error, headers=BEARER)
 
 
 @jwt.token_in_blocklist_loader
 def is_revoked(_header: dict[str, Any], data: dict[str, Any]) -> bool:
+    """Flask-JWT-Extended's revocation check (refresh tokens; access tokens go through access_tokens.py).
+
+    Malformed claims raise InvalidTokenError: a 401 invalid_token.
+    """
+    return token_revoked(parse_claims(data, tokens.lifetimes()))
+
+
+def token_revoked(claims: TokenClaims) -> bool:
     """Two tiers: the Redis blocklist (one round trip, no SQL) while it can be trusted, else PostgreSQL.
 
     Refresh tokens always go to PostgreSQL (refresh rotates the session there anyway). When the
     blocklist is lost or stale, this request is answered from PostgreSQL exactly as before the
-    blocklist existed, and (one process at a time) the blocklist is rebuilt from it. Malformed
-    claims raise InvalidTokenError: a 401 invalid_token.
+    blocklist existed, and (one process at a time) the blocklist is rebuilt from it.
     """
-    claims = parse_claims(data, tokens.lifetimes())
     if claims.is_refresh:
         return not _live_in_database(claims)
     blocklist = current_blocklist()
@@ -93,7 +132,9 @@ def _rebuild(blocklist: Blocklist, claim: str) -> None:
 def load_principal(_header: dict[str, Any], data: dict[str, Any]) -> Principal | None:
     """The caller from the token's claims, without a query (the blocklist made them trustworthy)."""
     claims = parse_claims(data, tokens.lifetimes())
-    return Principal(id=claims.user_id, role=claims.role, session_id=claims.session_id)
+    principal = Principal(id=claims.user_id, role=claims.role, session_id=claims.session_id)
+    g.principal = principal
+    return principal
 
 
 @jwt.user_lookup_error_loader
