@@ -32,9 +32,9 @@ PORT = int(os.environ.get("BENCH_PORT", "5055"))
 DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "2"))
 RUNS = int(os.environ.get("BENCH_RUNS", "2"))
-# Comma-separated parts of scenario names to run alone (e.g. "floor (GET,cart total"); the results are
-# printed and written to bench/out/partial.md, never to RESULTS.md. Unset: every scenario.
-ONLY = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
+# Parts of scenario names, separated by ";", to run alone (e.g. "floor (GET;cart total, cached"); the
+# results are printed and written to bench/out/partial.md, never to RESULTS.md. Unset: every scenario.
+ONLY = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(";") if part.strip()]
 
 
 @dataclass
@@ -353,7 +353,7 @@ def write_partial(started: float) -> None:
         )
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     text_out = (
-        f"Partial bench (BENCH_ONLY={','.join(ONLY)}), {when}, {time.time() - started:.0f} s\n\n"
+        f"Partial bench (BENCH_ONLY={';'.join(ONLY)}), {when}, {time.time() - started:.0f} s\n\n"
         "| scenario | rate (runs) | of floor | p50 ms | SQL/req |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )
     (OUT / "partial.md").write_text(text_out)
