@@ -153,9 +153,11 @@ class Blocklist:
         key: str,
         access_lifetime: float,
         resync_seconds: float,
+        retry_after: float = RETRY_AFTER_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.client = client
+        self.retry_after = retry_after
         self.key = key
         self.window = access_lifetime + SKEW_MARGIN_SECONDS
         self.resync_seconds = resync_seconds
@@ -180,6 +182,7 @@ class Blocklist:
             key=config["BLOCKLIST_KEY"],
             access_lifetime=config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds(),
             resync_seconds=float(config["BLOCKLIST_RESYNC_SECONDS"]),
+            retry_after=float(config.get("BLOCKLIST_RETRY_AFTER_SECONDS", RETRY_AFTER_SECONDS)),
         )
 
     # Reads
@@ -296,7 +299,7 @@ class Blocklist:
 
     def _failed(self, operation: str, error: Exception) -> None:
         now = time.monotonic()
-        self._down_until = now + RETRY_AFTER_SECONDS
+        self._down_until = now + self.retry_after
         if now - self._last_warning >= WARN_EVERY_SECONDS:
             self._last_warning = now
             log.warning(
@@ -304,7 +307,7 @@ class Blocklist:
                 operation,
                 type(error).__name__,
                 error,
-                RETRY_AFTER_SECONDS,
+                self.retry_after,
             )
 
 
