@@ -126,6 +126,12 @@ class RevocationSource(Protocol):
     def voided_since(self, since: datetime) -> list[tuple[int, datetime]]: ...
 
 
+def redis_client(url: str) -> redis.Redis:
+    """The blocklist's own client: short timeouts and no retries (redis-py 7 retries 3 times with a
+    back-off of seconds by default), so a dead or hung Redis costs one short wait, then PostgreSQL answers."""
+    return redis.Redis.from_url(url, **REDIS_SOCKET_OPTIONS, retry=Retry(NoBackoff(), 0))
+
+
 def _number(raw: Any) -> float | None:
     if raw is None:
         return None
@@ -173,12 +179,8 @@ class Blocklist:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Blocklist:
         url = config.get("BLOCKLIST_REDIS_URL") or config.get("REDIS_URL")
-        client = None
-        if url:
-            # Short timeouts and no retries: a dead Redis costs one short wait, then PostgreSQL answers.
-            client = redis.Redis.from_url(url, **REDIS_SOCKET_OPTIONS, retry=Retry(NoBackoff(), 0))
         return cls(
-            client,
+            redis_client(url) if url else None,
             key=config["BLOCKLIST_KEY"],
             access_lifetime=config["JWT_ACCESS_TOKEN_EXPIRES"].total_seconds(),
             resync_seconds=float(config["BLOCKLIST_RESYNC_SECONDS"]),
