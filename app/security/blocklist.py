@@ -116,6 +116,7 @@ class Verdict(enum.Enum):
 class Lookup:
     verdict: Verdict
     claim: str | None = None  # set when this caller should rebuild the hash (Blocklist.rebuild)
+    lost: bool = False  # the hash had no (usable) marker: a rebuild, not a routine reconciliation
 
 
 class RevocationSource(Protocol):
@@ -204,7 +205,7 @@ class Blocklist:
         if ready_at is None or abs(now - ready_at) > 2 * self.resync_seconds:
             # Lost (flushed, evicted, restarted empty) or too old to vouch for (restored from an old
             # snapshot, nobody reconciled it): PostgreSQL decides, and someone rebuilds it.
-            return Lookup(Verdict.UNKNOWN, claim=self._try_claim(now))
+            return Lookup(Verdict.UNKNOWN, claim=self._try_claim(now), lost=True)
         not_before = _number(mark)
         revoked = session is not None or (not_before is not None and issued_at < not_before)
         claim = self._try_claim(now) if now - ready_at > self.resync_seconds else None
@@ -220,7 +221,7 @@ class Blocklist:
         """The user's access tokens issued before `before` stop working now (role change, deactivation)."""
         self._write({_user_field(user_id): before.timestamp()})
 
-    def rebuild(self, claim: str, source: RevocationSource) -> bool:
+    def rebuild(self, claim: str, source: RevocationSource, *, lost: bool = True) -> bool:
         """Refill the hash from PostgreSQL and mark it complete (the caller holds `claim` from check).
 
         Returns False when the hash was lost again meanwhile (the marker is then left unset).
@@ -242,7 +243,12 @@ class Blocklist:
         except redis.RedisError as error:
             self._failed("rebuild", error)
             return False
-        log.info("blocklist rebuilt from PostgreSQL: %d entries", len(items))
+        log.log(
+            logging.INFO if lost else logging.DEBUG,
+            "blocklist %s from PostgreSQL: %d entries",
+            "rebuilt" if lost else "reconciled",
+            len(items),
+        )
         return bool(done)
 
     # Internals

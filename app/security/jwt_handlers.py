@@ -105,7 +105,7 @@ def token_revoked(claims: TokenClaims) -> bool:
     if lookup.verdict is Verdict.UNKNOWN:
         revoked = not _live_in_database(claims)
     if lookup.claim is not None:
-        _rebuild(blocklist, lookup.claim)
+        _rebuild(blocklist, lookup.claim, lost=lookup.lost)
     return revoked
 
 
@@ -121,9 +121,9 @@ def _live_in_database(claims: TokenClaims) -> bool:
     return claims.is_refresh or voided is None or claims.issued_at >= voided.timestamp()
 
 
-def _rebuild(blocklist: Blocklist, claim: str) -> None:
+def _rebuild(blocklist: Blocklist, claim: str, *, lost: bool) -> None:
     try:
-        blocklist.rebuild(claim, UserRepo(db.session()))
+        blocklist.rebuild(claim, UserRepo(db.session()), lost=lost)
     except Exception:  # this request's answer stands; the claim lapses and another process retries
         log.exception("blocklist rebuild failed")
 
