@@ -93,9 +93,8 @@ class Config:
         self.BLOCKLIST_KEY = env.get("BLOCKLIST_KEY", "ecommerce:blocklist")
         # How old the blocklist's last reconciliation with PostgreSQL may grow before one process redoes it.
         self.BLOCKLIST_RESYNC_SECONDS = int(env.get("BLOCKLIST_RESYNC_SECONDS", "30"))
-        # Device tokens handed out at login (OWASP device cookies): lifetime, and how many a user keeps.
+        # Lifetime of the device tokens handed out at login (OWASP device cookies).
         self.DEVICE_TOKEN_DAYS = int(env.get("DEVICE_TOKEN_DAYS", "180"))
-        self.DEVICE_TOKENS_PER_USER = int(env.get("DEVICE_TOKENS_PER_USER", "10"))
 
         self.CACHE_DEFAULT_TIMEOUT = int(env.get("CACHE_DEFAULT_TIMEOUT", "300"))
         self.CACHE_KEY_PREFIX = env.get("CACHE_KEY_PREFIX", "ecommerce:")
