@@ -50,12 +50,14 @@ class Scenario:
     statements: int | None = None
 
 
+# The authenticated cached reads run right after the floor: their targets are shares of it, and on a
+# shared machine the load changes from one minute to the next.
 SCENARIOS = [
     Scenario("floor (GET /api/health/live)", "/api/health/live", "cached"),
-    Scenario("catalog list, cached", "/api/products?page=1&per_page=20", "cached"),
-    Scenario("product detail, cached", "/api/products/500", "cached"),
     Scenario("cart total, cached per user", "/api/sales/cart/total", "cached", auth="user"),
     Scenario("admin analytics, cached", "/api/sales/admin/sales?analytics=true", "cached", auth="admin"),
+    Scenario("catalog list, cached", "/api/products?page=1&per_page=20", "cached"),
+    Scenario("product detail, cached", "/api/products/500", "cached"),
     Scenario("checkout, 32 buyers, spread products", "", "cached", auth="user", checkout=True, connections=32),
     Scenario(
         "checkout, 32 buyers, one hot product", "", "cached", auth="user", checkout=True, hot=True, connections=32
@@ -233,7 +235,18 @@ def targets(by_name: dict[str, Scenario], floor: float, memory: dict[str, list[f
 
     first = "catalog list, uncached (first page)"
     spread, hot = "checkout, 32 buyers, spread products", "checkout, 32 buyers, one hot product"
+    cart, analytics = "cart total, cached per user", "admin analytics, cached"
     rows = [
+        (
+            "cached cart total >= 50% of the floor, 0 SQL",
+            f"{100 * rate(cart) / floor:.0f}%, {by_name[cart].statements} SQL",
+            rate(cart) >= 0.5 * floor and by_name[cart].statements == 0,
+        ),
+        (
+            "cached admin analytics >= 50% of the floor, 0 SQL",
+            f"{100 * rate(analytics) / floor:.0f}%, {by_name[analytics].statements} SQL",
+            rate(analytics) >= 0.5 * floor and by_name[analytics].statements == 0,
+        ),
         (
             "cached catalog list >= 60% of the floor",
             f"{100 * rate('catalog list, cached') / floor:.0f}%",
@@ -263,6 +276,12 @@ def targets(by_name: dict[str, Scenario], floor: float, memory: dict[str, list[f
 
 NOTES = """### Why the missed targets are missed, and the next step
 
+- **Cached cart total and admin analytics** send nothing to PostgreSQL (0 SQL, no pool checkout): the token is
+  checked in the Redis blocklist (one round trip) and the caller comes from its claims; each worker verifies a
+  token's signature once. The cache read adds two round trips (the generations, then the entry), so a hit makes
+  three, against the product detail's two and the floor's none; with wrk, Redis and PostgreSQL on the same two
+  cores, those round trips are what is left between these reads and the floor. Next: read the generations and
+  the entry in one round trip (a Lua script or a pipeline in app/cache).
 - **Cached list below 60% of the floor.** A hit makes two Redis round trips (the catalog generation, then the
   entry) plus a WSGI response; with wrk on the same two cores that is about half the floor. Next: read the
   generation and the entry in one pipelined round trip, then profile a hit with py-spy.
@@ -308,7 +327,9 @@ def write_results(memory: dict[str, list[float]], started: float) -> None:
 Written by `make bench` ({time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, {time.time() - started:.0f} s).
 
 - Machine: {os.cpu_count()} cores ({cpu}), {memory_gib} GiB;
-  load generator (wrk) and server share the cores.
+  load generator (wrk) and server share the cores. Load average (1 min) {LOAD["start"]:.1f} at the start,
+  {LOAD["end"]:.1f} at the end: above the core count, other work was sharing the machine and the rates
+  are low and noisy; compare rows of one run (shares of the floor), not runs.
 - Versions: {versions()}.
 - Data: 100,000 products, 300 users with carts and addresses, 3,000 sales (bench/seed.py).
 - Server: `make serve`'s gunicorn.conf.py, APP_ENV=production, rate limits off; "uncached" runs set
@@ -353,15 +374,20 @@ def write_partial(started: float) -> None:
         )
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     text_out = (
-        f"Partial bench (BENCH_ONLY={';'.join(ONLY)}), {when}, {time.time() - started:.0f} s\n\n"
+        f"Partial bench (BENCH_ONLY={';'.join(ONLY)}), {when}, {time.time() - started:.0f} s, "
+        f"load average {LOAD['start']:.1f} at the start, {LOAD['end']:.1f} at the end\n\n"
         "| scenario | rate (runs) | of floor | p50 ms | SQL/req |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
     )
     (OUT / "partial.md").write_text(text_out)
     print(text_out)
 
 
+LOAD = {"start": 0.0, "end": 0.0}
+
+
 def main() -> None:
     started = time.time()
+    LOAD["start"] = os.getloadavg()[0]
     OUT.mkdir(exist_ok=True)
     prepare_database()
     memory: dict[str, list[float]] = {}
@@ -376,6 +402,7 @@ def main() -> None:
                 scenario.results = [wrk(scenario, DURATION) for _ in range(RUNS)]
                 print(f"   {scenario.results}", flush=True)
             memory[server] = worker_rss_mb(process.pid)
+    LOAD["end"] = os.getloadavg()[0]
     for scenario in selected():
         scenario.statements = count_statements(scenario)
     if ONLY:
