@@ -16,7 +16,7 @@ from app.security.blocklist import Blocklist, Verdict, redis_client
 from tests.faults.conftest import free_port
 from tests.security.conftest import OwnRedis, redis_of
 
-KEY = "ecommerce-test:blocklist-unit"
+KEY = "blocklist-unit"  # on an own Redis server; on the tests' Redis the `blocklist` fixture names its key
 LIFETIME = 900.0
 RESYNC = 30.0
 
@@ -63,8 +63,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def blocklist(client: redis.Redis, clock: Clock) -> Blocklist:
-    return Blocklist(client, key=KEY, access_lifetime=LIFETIME, resync_seconds=RESYNC, clock=clock)
+def blocklist(app: Flask, client: redis.Redis, clock: Clock) -> Blocklist:
+    key = f"{app.config['BLOCKLIST_KEY']}-unit"  # within the tests' key namespace, emptied before each test
+    return Blocklist(client, key=key, access_lifetime=LIFETIME, resync_seconds=RESYNC, clock=clock)
 
 
 def rebuilt(blocklist: Blocklist, source: Source | None = None) -> Blocklist:
@@ -107,9 +108,9 @@ def test_a_rebuild_does_not_mark_a_hash_that_was_lost_after_the_claim(
     lookup = blocklist.check(session_id="s", user_id=1, issued_at=0)
     assert lookup.claim is not None
     source = Source()
-    source.on_query.append(lambda: client.delete(KEY))
+    source.on_query.append(lambda: client.delete(blocklist.key))
     assert blocklist.rebuild(lookup.claim, source) is False
-    assert client.hget(KEY, "ready") is None
+    assert client.hget(blocklist.key, "ready") is None
     assert blocklist.check(session_id="s", user_id=1, issued_at=0).verdict is Verdict.UNKNOWN
 
 
@@ -129,7 +130,7 @@ def test_a_reconciliation_drops_entries_no_valid_token_can_need(blocklist: Block
     blocklist.revoke_sessions([("old", at(clock.now - LIFETIME - 120)), ("recent", at(clock.now - 5))])
     blocklist.void_tokens(3, at(clock.now - LIFETIME - 120))
     rebuilt(blocklist)
-    fields = set(blocklist.client.hkeys(KEY))  # type: ignore[union-attr]
+    fields = set(blocklist.client.hkeys(blocklist.key))  # type: ignore[union-attr]
     assert b"s:recent" in fields
     assert b"s:old" not in fields and b"u:3" not in fields
 
