@@ -54,6 +54,7 @@ def at(seconds: float) -> datetime:
 def client(app: Flask, redis_db: redis.Redis) -> Iterator[redis.Redis]:
     client = redis_client(app.config["REDIS_URL"])
     yield client
+    client.close()
     client.connection_pool.disconnect()
 
 
@@ -65,7 +66,7 @@ def clock() -> Clock:
 @pytest.fixture
 def blocklist(app: Flask, client: redis.Redis, clock: Clock) -> Blocklist:
     key = f"{app.config['BLOCKLIST_KEY']}-unit"  # within the tests' key namespace, emptied before each test
-    return Blocklist(client, key=key, access_lifetime=LIFETIME, resync_seconds=RESYNC, clock=clock)
+    return Blocklist(lambda: client, key=key, access_lifetime=LIFETIME, resync_seconds=RESYNC, clock=clock)
 
 
 def rebuilt(blocklist: Blocklist, source: Source | None = None) -> Blocklist:
@@ -126,18 +127,22 @@ def test_a_stale_marker_is_reconciled_by_one_process_and_a_very_stale_one_is_not
     assert blocklist.check(session_id="s", user_id=1, issued_at=clock.now).verdict is Verdict.UNKNOWN
 
 
-def test_a_reconciliation_drops_entries_no_valid_token_can_need(blocklist: Blocklist, clock: Clock) -> None:
+def test_a_reconciliation_drops_entries_no_valid_token_can_need(
+    blocklist: Blocklist, client: redis.Redis, clock: Clock
+) -> None:
     blocklist.revoke_sessions([("old", at(clock.now - LIFETIME - 120)), ("recent", at(clock.now - 5))])
     blocklist.void_tokens(3, at(clock.now - LIFETIME - 120))
     rebuilt(blocklist)
-    fields = set(blocklist.client.hkeys(blocklist.key))  # type: ignore[union-attr]
+    fields = set(client.hkeys(blocklist.key))
     assert b"s:recent" in fields
     assert b"s:old" not in fields and b"u:3" not in fields
 
 
 def test_a_failed_write_is_replayed_before_the_next_answer(own_redis: OwnRedis, clock: Clock) -> None:
     client = redis_client(own_redis.url)
-    blocklist = Blocklist(client, key=KEY, access_lifetime=LIFETIME, resync_seconds=RESYNC, retry_after=0, clock=clock)
+    blocklist = Blocklist(
+        lambda: client, key=KEY, access_lifetime=LIFETIME, resync_seconds=RESYNC, retry_after=0, clock=clock
+    )
     rebuilt(blocklist)
     own_redis.kill()
     blocklist.revoke_sessions([("logged-out", at(clock.now))])  # Redis is gone: the write fails, kept
@@ -147,6 +152,7 @@ def test_a_failed_write_is_replayed_before_the_next_answer(own_redis: OwnRedis, 
     # The replay comes first, so the entry is there before anyone is told the token is live.
     assert blocklist.check(session_id="logged-out", user_id=1, issued_at=clock.now).verdict is Verdict.REVOKED
     assert redis_of(own_redis).hget(KEY, "s:logged-out") is not None
+    client.close()
     client.connection_pool.disconnect()
 
 
@@ -186,14 +192,21 @@ def hung_redis() -> Iterator[int]:
 
 
 def test_a_hung_redis_costs_one_short_timeout_then_is_skipped(hung_redis: int) -> None:
-    client = redis_client(f"redis://127.0.0.1:{hung_redis}/0")
-    blocklist = Blocklist(client, key=KEY, access_lifetime=LIFETIME, resync_seconds=RESYNC, retry_after=5)
+    clients: list[redis.Redis] = []
+
+    def connect() -> redis.Redis:
+        clients.append(redis_client(f"redis://127.0.0.1:{hung_redis}/0"))  # connects (accepted), then hangs
+        return clients[-1]
+
+    blocklist = Blocklist(connect, key=KEY, access_lifetime=LIFETIME, resync_seconds=RESYNC, retry_after=5)
     started = time.monotonic()
     assert blocklist.check(session_id="s", user_id=1, issued_at=0).verdict is Verdict.UNKNOWN
     first = time.monotonic() - started
     for _ in range(20):
         assert blocklist.check(session_id="s", user_id=1, issued_at=0).verdict is Verdict.UNKNOWN
     elapsed = time.monotonic() - started
-    client.connection_pool.disconnect()
+    for client in clients:
+        client.close()
+        client.connection_pool.disconnect()
     assert first < 1.0
     assert elapsed < first + 0.2
