@@ -91,8 +91,17 @@ class Config:
         self.JWT_TOKEN_LOCATION = ["headers"]
         self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=int(env.get("JWT_ACCESS_TOKEN_MINUTES", "15")))
         self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=int(env.get("JWT_REFRESH_TOKEN_DAYS", "30")))
+        # Lifetime of the device tokens handed out at login (OWASP device cookies).
+        self.DEVICE_TOKEN_DAYS = int(env.get("DEVICE_TOKEN_DAYS", "180"))
 
         self.CACHE_KEY_PREFIX = env.get("CACHE_KEY_PREFIX", "ecommerce:")
+        # The blocklist access tokens are checked against (app/security/blocklist.py): one Redis hash.
+        # Its own Redis (noeviction, persistent) when given; unset: REDIS_URL's. No Redis at all:
+        # every access token is checked in the database.
+        self.BLOCKLIST_REDIS_URL = env.get("BLOCKLIST_REDIS_URL") or None
+        self.BLOCKLIST_KEY = env.get("BLOCKLIST_KEY") or f"{self.CACHE_KEY_PREFIX}blocklist"
+        # How old the blocklist's last reconciliation with PostgreSQL may grow before one process redoes it.
+        self.BLOCKLIST_RESYNC_SECONDS = int(env.get("BLOCKLIST_RESYNC_SECONDS", "30"))
         self.CATALOG_LIST_TTL = int(env.get("CATALOG_LIST_TTL", "1800"))
         self.PRODUCT_DETAIL_TTL = int(env.get("PRODUCT_DETAIL_TTL", "3600"))
         self.CART_TOTAL_TTL = int(env.get("CART_TOTAL_TTL", "120"))
@@ -123,6 +132,10 @@ class Config:
         self.RATELIMIT_ENABLED = _flag(env.get("RATELIMIT_ENABLED"), True)
         self.RATELIMIT_DEFAULT = env.get("RATELIMIT_DEFAULT", "300 per minute")
         self.RATELIMIT_LOGIN = env.get("RATELIMIT_LOGIN", "10 per minute")
+        # Failed logins (and wrong current passwords, email_taken answers) per account; unset: RATELIMIT_LOGIN.
+        self.RATELIMIT_LOGIN_ACCOUNT = env.get("RATELIMIT_LOGIN_ACCOUNT") or None
+        # Failed logins per device token (a login with a valid one is exempt from the account's limit).
+        self.RATELIMIT_LOGIN_DEVICE = env.get("RATELIMIT_LOGIN_DEVICE", "5 per minute")
         self.RATELIMIT_REGISTER = env.get("RATELIMIT_REGISTER", "5 per minute")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         # Prefix of the limiter's own keys in Redis (the limits library's default is "LIMITS").
@@ -219,6 +232,8 @@ class TestingConfig(Config):
         # The suite gives each run its own CACHE_KEY_PREFIX and RATELIMIT_STORAGE_PREFIX (tests/isolation.py).
         self.CACHE_KEY_PREFIX = env.get("CACHE_KEY_PREFIX", "ecommerce-test:")
         self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "ecommerce-test-limits")
+        self.BLOCKLIST_REDIS_URL = None  # the test Redis, never one from the environment
+        self.BLOCKLIST_KEY = f"{self.CACHE_KEY_PREFIX}blocklist"  # within the tests' key namespace
 
     def _redis_url(self, env: Mapping[str, str]) -> str | None:
         return env.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -254,7 +254,7 @@ def seed() -> None:
             id=str(uuid.uuid4()), user_id=user.id, refresh_jti=str(uuid.uuid4()), expires_at=now + timedelta(days=1)
         )
         session.add(login)
-        rows.append((user, tokens.access_token(user.id, login.id)))
+        rows.append((user, tokens.access_token(user.id, login.id, role=user.role)))
     session.commit()
     (OUT / "admin.token").write_text(rows[0][1])
     (OUT / "users.tsv").write_text("".join(f"{token}\t{addresses[u.id]}\n" for u, token in rows[1:]))

@@ -112,7 +112,7 @@ def start_session(session: Session, user: User) -> TokenPair:
     session.add(login)
     session.flush()
     return TokenPair(
-        access=tokens.access_token(user.id, login.id),
+        access=tokens.access_token(user.id, login.id, role=user.role),
         refresh=tokens.refresh_token(user.id, login.id, login.refresh_jti),
         session_id=login.id,
     )

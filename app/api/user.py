@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 from flask_jwt_extended import get_jwt
 from flask_limiter.util import get_remote_address
 
@@ -13,7 +13,6 @@ from app.api.spec import Blueprint
 from app.extensions import limiter
 from app.models import DeliveryAddress, User
 from app.models.user import Role
-from app.schemas.base import normalize_email
 from app.schemas.delivery_address import DeliveryAddressIn, DeliveryAddressOut, DeliveryAddressPatch
 from app.schemas.user import (
     LoginIn,
@@ -26,7 +25,7 @@ from app.schemas.user import (
     UserPage,
     UserQuery,
 )
-from app.security.decorators import current_caller, refresh_token_required
+from app.security.decorators import current_caller, current_login, refresh_token_required
 from app.security.rbac import ANY_ROLE
 from app.services.auth_service import AuthService, Login, TokenPair
 from app.services.delivery_address_service import DeliveryAddressService
@@ -41,17 +40,9 @@ bp = Blueprint(
 )
 
 
-def login_account_key() -> str:
-    """The rate-limit key for one account: the normalised email of the login attempt."""
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    if not isinstance(email, str):
-        return "account:" + get_remote_address()
-    return "account:" + normalize_email(email)
-
-
+# Every login attempt counts per client address. Failures also count per account (or per device
+# token, with a valid one): AuthService checks those, around the password check (app/security/login_limits.py).
 login_per_ip = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=get_remote_address)
-login_per_account = limiter.limit(lambda: current_app.config["RATELIMIT_LOGIN"], key_func=login_account_key)
 register_per_ip = limiter.limit(lambda: current_app.config["RATELIMIT_REGISTER"], key_func=get_remote_address)
 
 
@@ -85,7 +76,7 @@ LOGIN_EXAMPLE = {"email": "ada@example.com", "password": "correct horse battery 
 
 
 def _session_id() -> str:
-    return str(get_jwt()["sid"])
+    return current_login()[1]
 
 
 # Registration and login
@@ -104,14 +95,17 @@ def register(data: dict[str, Any]) -> User:
 
 @bp.post("/login")
 @login_per_ip
-@login_per_account
 @bp.arguments(LoginIn, example=LOGIN_EXAMPLE)
 @bp.response(200, LoginOut)
 @bp.errors(401, 422, 429)
 def login(data: dict[str, Any]) -> tuple[Login, dict[str, str]]:
-    """Exchange email and password for an access and a refresh token.
+    """Exchange email and password for an access and a refresh token, and a device token.
 
-    A wrong email and a wrong password get the same 401. Limited per client address and per account.
+    A wrong email and a wrong password get the same 401. Limits (429 with Retry-After): attempts per
+    client address (RATELIMIT_LOGIN), and failed attempts per account (RATELIMIT_LOGIN_ACCOUNT), which
+    strangers can exhaust. Keep the returned `device_token` and send it with your next logins: a login
+    with a valid device token of the account is not blocked by the account's limit, only by the
+    token's own limit of failures (RATELIMIT_LOGIN_DEVICE).
     """
     return AuthService().login(**data), NO_STORE
 
@@ -126,8 +120,8 @@ def refresh_tokens() -> tuple[TokenPair, dict[str, str]]:
 
     Presenting a spent refresh token again revokes the whole login.
     """
-    claims = get_jwt()
-    pair = AuthService().refresh(user_id=current_caller().id, session_id=str(claims["sid"]), jti=str(claims["jti"]))
+    user_id, session_id = current_login()
+    pair = AuthService().refresh(user_id=user_id, session_id=session_id, jti=str(get_jwt()["jti"]))
     return pair, NO_STORE
 
 
@@ -163,11 +157,13 @@ def get_profile() -> User:
     },
 )
 @bp.response(200, UserOut)
-@bp.errors(409, 422)
+@bp.errors(409, 422, 429)
 def update_profile(data: dict[str, Any]) -> User:
     """Change your name, email or password. Email and password need current_password.
 
-    A new password signs out every other login of yours (this one stays).
+    A wrong current_password (422) and an email another account has (409 email_taken) count against
+    your account's limit of failed logins; beyond it, 429. A new password follows the password rules
+    and signs out every other login of yours (this one stays); your device tokens are forgotten.
     """
     return UserService().update_profile(caller=current_caller(), session_id=_session_id(), **data)
 

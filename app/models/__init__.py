@@ -8,7 +8,7 @@ from app.models.invoice import Invoice, InvoiceCounter
 from app.models.product import Product
 from app.models.sale import IdempotencyKey, Sale
 from app.models.sale_product import SaleProduct
-from app.models.user import AuthSession, User
+from app.models.user import AuthSession, DeviceToken, User
 
 __all__ = [
     "AuthSession",
@@ -16,6 +16,7 @@ __all__ = [
     "Cart",
     "CartProduct",
     "DeliveryAddress",
+    "DeviceToken",
     "IdempotencyKey",
     "Invoice",
     "InvoiceCounter",

@@ -37,6 +37,10 @@ class User(Timestamps, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default=Role.CUSTOMER)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Access tokens of this user issued before this moment are void (set by a role change or a
+    # deactivation, from the database's clock; see app/security/blocklist.py). Indexed for the
+    # blocklist rebuild, which reads the users changed within one access-token lifetime.
+    tokens_valid_after: Mapped[datetime | None] = mapped_column(index=True)
 
     addresses: Mapped[list[DeliveryAddress]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -50,7 +54,8 @@ class User(Timestamps, Base):
 class AuthSession(Base):
     """One login: its access and refresh tokens carry this row's id as `sid`.
 
-    Revocation lives here, in PostgreSQL, so it survives a Redis flush or outage.
+    Revocation is decided here, in PostgreSQL, so it survives a Redis flush or outage; the Redis
+    blocklist (app/security/blocklist.py) is a copy that lets access tokens be checked without a query.
     """
 
     __tablename__ = "auth_sessions"
@@ -60,10 +65,33 @@ class AuthSession(Base):
     refresh_jti: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
+    # Indexed for the blocklist rebuild, which reads the sessions revoked within one access-token lifetime.
+    revoked_at: Mapped[datetime | None] = mapped_column(index=True)
 
     user: Mapped[User] = relationship()
 
     def is_live(self, user: User | None, now: datetime) -> bool:
         """True while this login can be used: not revoked, not expired, and its user active."""
         return user is not None and self.revoked_at is None and self.expires_at > now and user.is_active
+
+
+class DeviceToken(Base):
+    """A device that once logged in to this account (OWASP "device cookies").
+
+    The client keeps the token; only its SHA-256 is stored. A login that presents a live token of
+    the account it names is judged by the token's own failure limit, not the account's, so strangers
+    failing on the account cannot lock its owner out.
+    """
+
+    __tablename__ = "device_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    def is_live(self, user_id: int, now: datetime) -> bool:
+        """True while this token may vouch for a login of `user_id`."""
+        return self.user_id == user_id and self.expires_at > now

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.models import AuthSession, User
+from app.models import AuthSession, DeviceToken, User
+from app.models.base import utcnow
 from app.models.user import Role
 from app.repos.sql import escape_like
 from app.utils.pagination import Page
+
+
+@dataclass(frozen=True)
+class TokenBasis:
+    """What new tokens of a user carry, read under a share lock, and when it was read (the database's clock)."""
+
+    role: str
+    is_active: bool
+    read_at: datetime
 
 
 class UserRepo:
@@ -19,6 +31,12 @@ class UserRepo:
 
     def get(self, user_id: int) -> User | None:
         return self.session.get(User, user_id)
+
+    def get_for_update(self, user_id: int) -> User | None:
+        """The user's row, locked (FOR UPDATE) and re-read."""
+        return self.session.scalars(
+            select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+        ).one_or_none()
 
     def find_by_email(self, email: str) -> User | None:
         return self.session.scalars(select(User).where(User.email == email)).one_or_none()
@@ -54,6 +72,55 @@ class UserRepo:
             select(User.id).where(User.role == Role.ADMIN, User.is_active.is_(True)).order_by(User.id).with_for_update()
         )
         return list(rows)
+
+    def token_basis(self, user_id: int) -> TokenBasis | None:
+        """The user's role and active flag under a share lock (FOR SHARE), and the database's time after it.
+
+        A role change locks the row FOR UPDATE before it stamps `tokens_valid_after` (void_tokens),
+        so a token minted from this basis is stamped before that change if and only if it carries the
+        role from before it: one clock (the database's) and the row lock order them, whatever the
+        app servers' clocks say.
+        """
+        row = self.session.execute(
+            select(User.role, User.is_active).where(User.id == user_id).with_for_update(read=True)
+        ).one_or_none()
+        if row is None:
+            return None
+        return TokenBasis(role=row.role, is_active=row.is_active, read_at=self._database_now())
+
+    def void_tokens(self, user: User) -> datetime:
+        """Stamp `tokens_valid_after` with the database's time: the user's tokens issued before it are void.
+
+        Call with the row locked (get_for_update), so the stamp is taken after every concurrent
+        token_basis read that saw the old row.
+        """
+        voided_at: datetime | None
+        if self._is_postgresql():
+            voided_at = self.session.execute(
+                update(User)
+                .where(User.id == user.id)
+                .values(tokens_valid_after=func.clock_timestamp())
+                .returning(User.tokens_valid_after)
+                .execution_options(synchronize_session=False)
+            ).scalar_one()
+        else:
+            voided_at = utcnow()
+            self.session.execute(
+                update(User)
+                .where(User.id == user.id)
+                .values(tokens_valid_after=voided_at)
+                .execution_options(synchronize_session=False)
+            )
+        assert voided_at is not None
+        set_committed_value(user, "tokens_valid_after", voided_at)
+        return voided_at
+
+    def voided_since(self, since: datetime) -> list[tuple[int, datetime]]:
+        """(user id, tokens_valid_after) of the users whose tokens were voided at or after `since`."""
+        rows = self.session.execute(
+            select(User.id, User.tokens_valid_after).where(User.tokens_valid_after >= since)
+        ).all()
+        return [(row[0], row[1]) for row in rows if row[1] is not None]
 
     # Login sessions (one per login; revocation lives here).
 
@@ -95,9 +162,59 @@ class UserRepo:
             .execution_options(synchronize_session=False)
         )
 
-    def revoke_sessions(self, user_id: int, now: datetime, *, keep: str | None = None) -> None:
-        """Revoke every live session of the user, except `keep`."""
+    def revoke_sessions(self, user_id: int, now: datetime, *, keep: str | None = None) -> list[str]:
+        """Revoke every live session of the user, except `keep`; returns the ids revoked."""
         statement = update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
         if keep is not None:
             statement = statement.where(AuthSession.id != keep)
-        self.session.execute(statement.values(revoked_at=now).execution_options(synchronize_session=False))
+        revoked = self.session.scalars(
+            statement.values(revoked_at=now).returning(AuthSession.id).execution_options(synchronize_session=False)
+        )
+        return list(revoked)
+
+    def revoked_since(self, since: datetime) -> list[tuple[str, datetime]]:
+        """(session id, revoked_at) of the sessions revoked at or after `since`."""
+        rows = self.session.execute(
+            select(AuthSession.id, AuthSession.revoked_at).where(AuthSession.revoked_at >= since)
+        ).all()
+        return [(row[0], row[1]) for row in rows if row[1] is not None]
+
+    # Device tokens (the login rate limit's "known device" exemption).
+
+    def find_device(self, token_hash: str) -> DeviceToken | None:
+        return self.session.scalars(select(DeviceToken).where(DeviceToken.token_hash == token_hash)).one_or_none()
+
+    def add_device(self, device: DeviceToken, *, keep: int) -> None:
+        """Store a new device token; of the user's tokens, the `keep` newest stay and expired ones go."""
+        self.session.add(device)
+        self.session.flush()
+        newest = (
+            select(DeviceToken.id)
+            .where(DeviceToken.user_id == device.user_id)
+            .order_by(DeviceToken.id.desc())
+            .limit(keep)
+            .scalar_subquery()
+        )
+        self.session.execute(
+            delete(DeviceToken)
+            .where(
+                DeviceToken.user_id == device.user_id,
+                or_(DeviceToken.expires_at <= device.created_at, DeviceToken.id.not_in(newest)),
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    def delete_devices(self, user_id: int) -> None:
+        self.session.execute(
+            delete(DeviceToken).where(DeviceToken.user_id == user_id).execution_options(synchronize_session=False)
+        )
+
+    def _is_postgresql(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def _database_now(self) -> datetime:
+        """The database's current time (PostgreSQL's clock_timestamp(); elsewhere the app's clock)."""
+        if self._is_postgresql():
+            now: datetime = self.session.execute(select(func.clock_timestamp())).scalar_one()
+            return now
+        return utcnow()

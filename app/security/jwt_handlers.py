@@ -1,16 +1,22 @@
-"""Flask-JWT-Extended callbacks: who the token's user is, and 401 problem documents for every token failure."""
+"""Flask-JWT-Extended callbacks: is the token revoked, who is calling, and 401 problem documents for every failure."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from flask import Flask, Response, current_app, g
 
 from app.extensions import db, jwt
-from app.models import User
 from app.models.base import utcnow
 from app.repos.user_repo import UserRepo
+from app.security import tokens
+from app.security.blocklist import Blocklist, Verdict, current_blocklist
+from app.security.claims import Principal, TokenClaims, parse_claims
 from app.utils.exceptions import (
     FreshTokenRequired,
     InvalidToken,
@@ -21,6 +27,7 @@ from app.utils.exceptions import (
 )
 from app.utils.problem import problem_for
 
+log = logging.getLogger(__name__)
 BEARER = {"WWW-Authenticate": 'Bearer realm="api"'}
 
 
@@ -40,25 +47,94 @@ def load_keys(app: Flask) -> None:
     app.config["JWT_PUBLIC_KEY"] = public.read_text()
 
 
+@dataclass(frozen=True)
+class _Keys:
+    private: PrivateKeyTypes
+    public: PublicKeyTypes
+
+
+def _keys() -> _Keys:
+    """The key pair, parsed once per app: PyJWT parses a PEM string on every call (about half of a
+    token verification's cost, measured), a key object not at all."""
+    keys: _Keys | None = current_app.extensions.get("jwt_keys")
+    if keys is None:
+        config = current_app.config
+        keys = _Keys(
+            private=serialization.load_pem_private_key(config["JWT_PRIVATE_KEY"].encode(), password=None),
+            public=serialization.load_pem_public_key(config["JWT_PUBLIC_KEY"].encode()),
+        )
+        current_app.extensions["jwt_keys"] = keys
+    return keys
+
+
+@jwt.encode_key_loader
+def signing_key(_identity: Any) -> PrivateKeyTypes:
+    return _keys().private
+
+
+@jwt.decode_key_loader
+def verifying_key(_header: dict[str, Any], _claims: dict[str, Any]) -> PublicKeyTypes:
+    return _keys().public
+
+
 def _unauthorized(error: Unauthorized) -> Response:
     return problem_for(error, headers=BEARER)
 
 
-@jwt.user_lookup_loader
-def load_user(_header: dict[str, Any], claims: dict[str, Any]) -> User | None:
-    """The token's user, read fresh per request, if its login session (`sid`) is live.
+@jwt.token_in_blocklist_loader
+def is_revoked(_header: dict[str, Any], data: dict[str, Any]) -> bool:
+    """Flask-JWT-Extended's revocation check (refresh tokens; access tokens go through access_tokens.py).
 
-    Revocation lives in PostgreSQL (auth_sessions), read in the same query as the user, so the role
-    and the active flag are never stale and a revoked token stays revoked across Redis outages.
+    Malformed claims raise InvalidTokenError: a 401 invalid_token.
     """
-    sid = claims.get("sid")
-    if not isinstance(sid, str) or not str(claims.get("sub", "")).isdigit():
-        return None
-    found = UserRepo(db.session()).get_with_session(int(claims["sub"]), sid)
+    return token_revoked(parse_claims(data, tokens.lifetimes()))
+
+
+def token_revoked(claims: TokenClaims) -> bool:
+    """Two tiers: the Redis blocklist (one round trip, no SQL) while it can be trusted, else PostgreSQL.
+
+    Refresh tokens always go to PostgreSQL (refresh rotates the session there anyway). When the
+    blocklist is lost or stale, this request is answered from PostgreSQL exactly as before the
+    blocklist existed, and (one process at a time) the blocklist is rebuilt from it.
+    """
+    if claims.is_refresh:
+        return not _live_in_database(claims)
+    blocklist = current_blocklist()
+    lookup = blocklist.check(session_id=claims.session_id, user_id=claims.user_id, issued_at=claims.issued_at)
+    revoked = lookup.verdict is Verdict.REVOKED
+    if lookup.verdict is Verdict.UNKNOWN:
+        revoked = not _live_in_database(claims)
+    if lookup.claim is not None:
+        _rebuild(blocklist, lookup.claim, lost=lookup.lost)
+    return revoked
+
+
+def _live_in_database(claims: TokenClaims) -> bool:
+    """PostgreSQL's answer: the session is live, its user active, and (access tokens) not voided since."""
+    found = UserRepo(db.session()).get_with_session(claims.user_id, claims.session_id)
     if found is None:
-        return None
+        return False
     user, session = found
-    return user if session.is_live(user, utcnow()) else None
+    if not session.is_live(user, utcnow()):
+        return False
+    voided = user.tokens_valid_after
+    return claims.is_refresh or voided is None or claims.issued_at >= voided.timestamp()
+
+
+def _rebuild(blocklist: Blocklist, claim: str, *, lost: bool) -> None:
+    try:
+        blocklist.rebuild(claim, UserRepo(db.session()), lost=lost)
+    except Exception:  # this request's answer stands; the claim lapses and another process retries
+        log.exception("blocklist rebuild failed")
+
+
+@jwt.user_lookup_loader
+def load_principal(_header: dict[str, Any], data: dict[str, Any]) -> Principal | None:
+    """The caller from the token's claims, without a query (the blocklist made them trustworthy)."""
+    claims = parse_claims(data, tokens.lifetimes())
+    principal = Principal(id=claims.user_id, role=claims.role, session_id=claims.session_id)
+    g.principal = principal
+    return principal
 
 
 @jwt.user_lookup_error_loader

@@ -67,6 +67,18 @@ class Unavailable(AppError):
     retry_after = 5
 
 
+class RateLimited(AppError):
+    """429: too many attempts; the same code as Flask-Limiter's own 429s (app/utils/problem.py)."""
+
+    status = 429
+    code = "rate_limited"
+    title = "Too Many Requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 # --- authentication -------------------------------------------------------------------------------
 
 

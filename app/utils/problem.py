@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, json
 
-from app.utils.exceptions import AppError, Unavailable
+from app.utils.exceptions import AppError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -60,8 +60,9 @@ def problem(
 def problem_for(error: AppError, headers: Mapping[str, str] | None = None) -> Response:
     """The problem document of a catalogue error: its status, title, code, detail and extension members."""
     all_headers = dict(headers or {})
-    if isinstance(error, Unavailable):
-        all_headers["Retry-After"] = str(error.retry_after)
+    retry_after = getattr(error, "retry_after", None)  # Unavailable, RateLimited
+    if retry_after is not None:
+        all_headers["Retry-After"] = str(retry_after)
     return problem(
         error.status,
         title=error.title,

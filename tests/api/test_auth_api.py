@@ -243,16 +243,16 @@ def test_logout_leaves_the_users_other_logins_alone(client: FlaskClient, db_sess
     assert client.get("/api/users/me", headers=bearer(laptop["access_token"])).status_code == 200
 
 
-def test_tokens_of_an_expired_login_session_are_refused(
+def test_the_refresh_token_of_an_expired_login_session_is_refused(
     client: FlaskClient, db_session: Session, auth_tokens: Tokens
 ) -> None:
+    """A session expires a refresh lifetime after its last refresh, long after its last access token."""
     user = make_user(db_session)
     tokens = auth_tokens(user)
     login_session = db_session.get(AuthSession, tokens.session_id)
     assert login_session is not None
     login_session.expires_at = utcnow() - timedelta(seconds=1)
     db_session.flush()
-    assert_problem(client.get("/api/users/me", headers=bearer(tokens.access)), 401, "token_revoked")
     assert_problem(client.post("/api/users/refresh", headers=bearer(tokens.refresh)), 401, "token_revoked")
 
 
@@ -269,7 +269,7 @@ def test_logged_out_token_stays_revoked_after_a_redis_flush(
 
 @pytest.fixture
 def redis_down_app(make_app: Callable[..., Flask], share_test_transaction: Callable[[Flask], Flask]) -> Flask:
-    """An app whose Redis (cache, limiter storage) is a closed port, on this test's transaction."""
+    """An app whose Redis (cache, blocklist, limiter storage) is a closed port, on this test's transaction."""
     dead = "redis://127.0.0.1:1/0"
     return share_test_transaction(make_app(REDIS_URL=dead, CACHE_REDIS_URL=dead, RATELIMIT_STORAGE_URI=dead))
 
@@ -280,7 +280,7 @@ def test_revoked_token_is_refused_while_redis_is_unreachable(redis_down_app: Fla
     revoked, live = login(client, user.email), login(client, user.email)
     client.post("/api/users/logout", headers=bearer(revoked["access_token"]))
     assert_problem(client.get("/api/users/me", headers=bearer(revoked["access_token"])), 401, "token_revoked")
-    # Revocation never asks Redis, so live tokens keep working too (no 503 needed).
+    # Without the blocklist every token is checked in PostgreSQL: live ones keep working (no 503 needed).
     assert client.get("/api/users/me", headers=bearer(live["access_token"])).status_code == 200
 
 
@@ -324,16 +324,23 @@ def test_deactivated_users_token_is_refused_on_the_next_request(
     assert_problem(client.get("/api/users/me", headers=headers), 401, "token_revoked")
 
 
-def test_role_change_applies_to_tokens_already_issued(
-    client: FlaskClient, db_session: Session, auth_headers: Callable[[User], dict[str, str]]
+def test_role_change_voids_tokens_issued_before_it_and_refresh_carries_the_new_role(
+    client: FlaskClient, db_session: Session, auth_headers: Callable[[User], dict[str, str]], auth_tokens: Tokens
 ) -> None:
     user, admin = make_user(db_session), make_user(db_session, role="admin")
-    headers, admin_headers = auth_headers(user), auth_headers(admin)
-    assert_problem(client.get("/api/users", headers=headers), 403, "forbidden")
+    tokens, admin_headers = auth_tokens(user), auth_headers(admin)
+    assert_problem(client.get("/api/users", headers=bearer(tokens.access)), 403, "forbidden")
+
     client.patch(f"/api/users/{user.id}", json={"role": "admin"}, headers=admin_headers)
-    assert client.get("/api/users", headers=headers).status_code == 200
+    assert_problem(client.get("/api/users", headers=bearer(tokens.access)), 401, "token_revoked")
+    promoted = client.post("/api/users/refresh", headers=bearer(tokens.refresh)).get_json()
+    assert claims_of(promoted["access_token"])["role"] == "admin"
+    assert client.get("/api/users", headers=bearer(promoted["access_token"])).status_code == 200
+
     client.patch(f"/api/users/{user.id}", json={"role": "customer"}, headers=admin_headers)
-    assert_problem(client.get("/api/users", headers=headers), 403, "forbidden")
+    assert_problem(client.get("/api/users", headers=bearer(promoted["access_token"])), 401, "token_revoked")
+    demoted = client.post("/api/users/refresh", headers=bearer(promoted["refresh_token"])).get_json()
+    assert_problem(client.get("/api/users", headers=bearer(demoted["access_token"])), 403, "forbidden")
 
 
 # Forged and broken tokens: only RS256 with our key verifies
@@ -408,10 +415,10 @@ def test_expired_token_is_401(app: Flask, client: FlaskClient, live_token: str) 
 
 
 def test_token_without_a_login_session_is_401(app: Flask, client: FlaskClient, live_token: str) -> None:
-    """A correctly signed token that names no session (not one we mint) is not accepted."""
+    """A correctly signed token that names no session and no role (not one we mint) is not accepted."""
     with app.app_context():
         sessionless = create_access_token(identity=claims_of(live_token)["sub"])
-    assert_problem(client.get("/api/users/me", headers=bearer(sessionless)), 401, "token_revoked")
+    assert_problem(client.get("/api/users/me", headers=bearer(sessionless)), 401, "invalid_token")
 
 
 def test_missing_token_is_401(client: FlaskClient) -> None:
