@@ -8,9 +8,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from tests.builders import make_user
-from tests.scaleout.test_two_instances import Instance, committed, instances, login
+from tests.scaleout.conftest import Instance, login
 
-__all__ = ["committed", "instances"]  # fixtures shared with test_two_instances
 pytestmark = [pytest.mark.concurrency, pytest.mark.slow]
 
 

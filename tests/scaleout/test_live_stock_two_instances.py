@@ -5,11 +5,8 @@ Each instance runs 2 workers, so a read may land on any of four processes with t
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,61 +17,22 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from tests.builders import make_address, make_cart, make_product, make_user, start_session
-from tests.faults.conftest import free_port
-from tests.scaleout.test_two_instances import Instance, _up, committed  # noqa: F401 - the fixture
+from tests.scaleout.conftest import ROOT, Instance, server_environ, two_gunicorns
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.slow, pytest.mark.cache]
-ROOT = Path(__file__).resolve().parent.parent.parent
 TOKEN = "scaleout-metrics-token"
 
 
 @pytest.fixture
 def server_env(app: Flask, tmp_path: Path) -> dict[str, str]:
-    (tmp_path / "private.pem").write_text(app.config["JWT_PRIVATE_KEY"])
-    (tmp_path / "public.pem").write_text(app.config["JWT_PUBLIC_KEY"])
-    return {
-        **os.environ,
-        "APP_ENV": "production",
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": app.config["REDIS_URL"],
-        "JWT_PRIVATE_KEY_PATH": str(tmp_path / "private.pem"),
-        "JWT_PUBLIC_KEY_PATH": str(tmp_path / "public.pem"),
-        "RATELIMIT_DEFAULT": "10000 per minute",
-        "CACHE_KEY_PREFIX": app.config["CACHE_KEY_PREFIX"],
-        "WEB_CONCURRENCY": "2",
-        "METRICS_ENABLED": "true",
-        "METRICS_TOKEN": TOKEN,
-    }
+    return server_environ(app, tmp_path, METRICS_ENABLED="true", METRICS_TOKEN=TOKEN)
 
 
 @pytest.fixture
-def shops(server_env: dict[str, str], tmp_path: Path, committed: Session) -> Iterator[tuple[Instance, Instance]]:  # noqa: F811
-    processes, bases = [], []
-    for n in range(2):
-        port = free_port()
-        env = server_env | {"BIND": f"127.0.0.1:{port}", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"metrics-{n}")}
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null"],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        bases.append(f"http://127.0.0.1:{port}")
-    try:
-        for base in bases:
-            deadline = time.monotonic() + 30
-            while not _up(base):
-                assert time.monotonic() < deadline, "gunicorn did not start"
-                time.sleep(0.2)
-        yield Instance(bases[0]), Instance(bases[1])
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=30)
+def shops(server_env: dict[str, str], tmp_path: Path, committed: Session) -> Iterator[tuple[Instance, Instance]]:
+    environs = [server_env | {"PROMETHEUS_MULTIPROC_DIR": str(tmp_path / f"metrics-{n}")} for n in range(2)]
+    with two_gunicorns(*environs) as pair:
+        yield pair
 
 
 def seen(instance: Instance, product_id: int) -> dict[str, Any]:
@@ -101,7 +59,7 @@ def expect(stock: int) -> dict[str, Any]:
 
 def test_sales_cancellations_and_admin_changes_are_live_on_both_instances(
     shops: tuple[Instance, Instance],
-    committed: Session,  # noqa: F811
+    committed: Session,
     app: Flask,
     redis_db: redis.Redis,
 ) -> None:
@@ -143,7 +101,7 @@ def test_sales_cancellations_and_admin_changes_are_live_on_both_instances(
 
 def test_seed_demo_against_running_cached_servers_is_visible_at_once(
     shops: tuple[Instance, Instance],
-    committed: Session,  # noqa: F811
+    committed: Session,
     server_env: dict[str, str],
 ) -> None:
     a, b = shops
@@ -164,7 +122,7 @@ def test_seed_demo_against_running_cached_servers_is_visible_at_once(
     assert b.call("GET", "/api/products?category=books")[1]["total"] == 10
 
 
-def test_metrics_add_up_every_worker(shops: tuple[Instance, Instance], committed: Session) -> None:  # noqa: F811
+def test_metrics_add_up_every_worker(shops: tuple[Instance, Instance], committed: Session) -> None:
     a, _ = shops
     make_product(committed)
     committed.commit()
