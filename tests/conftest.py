@@ -32,6 +32,7 @@ from app.config import TestingConfig
 from app.extensions import db
 from app.models import User
 from tests.builders import TokenPair, start_session
+from tests.helpers import truncate_all
 from tests.isolation import RunRedis, TestRun
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,3 +199,15 @@ def share_test_transaction(connection: Connection, monkeypatch: pytest.MonkeyPat
         return other
 
     return bind
+
+
+@pytest.fixture
+def committing_app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
+    """An app on its own engine and pool (no shared test transaction) that commits for real; tables emptied after."""
+    app = make_app()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            truncate_all(connection)
+        db.engine.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -17,18 +17,6 @@ from tests.builders import PASSWORD, make_user, start_session
 from tests.helpers import truncate_all
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
-
-
-@pytest.fixture
-def committing_app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
-    """An app with its own engine; every table is truncated afterwards."""
-    app = make_app()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            truncate_all(connection)
-        db.engine.dispose()
 
 
 def run_together(calls: list[Callable[[], Any]]) -> list[Any]:

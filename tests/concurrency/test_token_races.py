@@ -6,12 +6,10 @@ read; the demotion locks the row and stamps its mark after. Whichever wins, a to
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from functools import partial
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
 
 from app.extensions import db
 from tests.api.test_auth_api import claims_of
@@ -21,17 +19,6 @@ from tests.concurrency.test_auth_races import run_together
 pytestmark = [pytest.mark.concurrency, pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
 
 ROUNDS = 8
-
-
-@pytest.fixture
-def committing_app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
-    app = make_app()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            connection.execute(text("TRUNCATE users, auth_sessions RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
 
 
 def refresh(app: Flask, refresh_token: str) -> dict[str, str]:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,21 +11,8 @@ from sqlalchemy import event
 
 from app.extensions import db
 from tests.builders import make_cart, make_product, make_user, start_session
-from tests.helpers import truncate_all
 
 pytestmark = [pytest.mark.cache, pytest.mark.auth, pytest.mark.usefixtures("rate_limits_as_configured")]
-
-
-@pytest.fixture
-def committing_app(make_app: Callable[..., Flask]) -> Iterator[Flask]:
-    """An app on its own engine and pool (no shared test transaction); tables emptied afterwards."""
-    app = make_app()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            truncate_all(connection)
-        db.engine.dispose()
 
 
 def headers_of(app: Flask, role: str) -> dict[str, str]:
