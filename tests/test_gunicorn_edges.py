@@ -142,7 +142,7 @@ def bearer_header_of_size(app: Flask, session: Session, size: int) -> dict[str, 
 
     def mint(padding: int) -> str:
         with app.app_context():
-            claims = {"sid": login.id, "pad": "x" * padding}
+            claims = {"sid": login.id, "role": user.role, "pad": "x" * padding}
             return str(create_access_token(identity=str(user.id), additional_claims=claims))
 
     overhead = len("Authorization: Bearer ") + len(mint(0))

@@ -68,7 +68,7 @@ class LoginIn(InSchema):
     password = Text(
         required=True, load_only=True, validate=validate.Length(1, PASSWORD_MAX), metadata={"format": "password"}
     )
-    device_token = fields.String(
+    device_token = Text(
         load_only=True,
         validate=validate.Length(1, DEVICE_TOKEN_MAX),
         metadata={
