@@ -209,8 +209,8 @@ class CheckoutService:
 
     def _issue_invoice(self, sale: Sale, caller: Caller) -> None:
         """Number the sale's invoice and insert it (gap-free: the counter update rolls back with the checkout)."""
-        buyer = self.users.get(caller.id)  # in the identity map: the request's token was checked against it
-        assert buyer is not None
+        buyer = self.users.get(caller.id)  # the token was checked in Redis: one query for the name and email
+        assert buyer is not None  # a live token belongs to an existing user (users are never deleted)
         invoice = Invoice(
             sale_id=sale.id,
             issued_at=sale.created_at,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
@@ -14,26 +13,14 @@ from app.extensions import db
 from app.models import Product
 from app.services.product_service import ProductService
 from tests.builders import SHOP
-from tests.helpers import truncate_all
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.cache, pytest.mark.products]
 
 READERS = 4
 
 
-@pytest.fixture
-def racing_app(make_app: Callable[..., Flask], app: Flask) -> Iterator[Flask]:
-    racing = make_app()
-    yield racing
-    with racing.app_context():
-        db.session.remove()
-        with db.engine.begin() as connection:
-            truncate_all(connection)
-        db.engine.dispose()
-
-
-def test_no_read_after_a_write_sees_the_old_price(racing_app: Flask) -> None:
-    with racing_app.app_context():
+def test_no_read_after_a_write_sees_the_old_price(committing_app: Flask) -> None:
+    with committing_app.app_context():
         product = Product(sku="RACE-1", name="Racer", price=Decimal("1.00"), stock=5)
         db.session.add(product)
         db.session.commit()
@@ -46,7 +33,7 @@ def test_no_read_after_a_write_sees_the_old_price(racing_app: Flask) -> None:
     lock = threading.Lock()
 
     def reader() -> None:
-        client = racing_app.test_client()
+        client = committing_app.test_client()
         barrier.wait()
         while not stop.is_set():
             started = time.monotonic()
@@ -61,7 +48,7 @@ def test_no_read_after_a_write_sees_the_old_price(racing_app: Flask) -> None:
     deadline = time.monotonic() + 10
     while len(reads) < 2 * READERS and time.monotonic() < deadline:  # readers fill and hit the cache
         time.sleep(0.01)
-    with racing_app.app_context():
+    with committing_app.app_context():
         ProductService(SHOP).change(product_id, price=Decimal("2.00"))
         db.session.remove()
     written_at = time.monotonic()
