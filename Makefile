@@ -97,7 +97,7 @@ test-services: install-deps ## Make sure PostgreSQL, the test Redis and the test
 	REDIS_URL="$(TEST_REDIS_URL)" bash scripts/ensure_services.sh
 	bash setup_database.sh
 
-bench: install-deps generate-keys services ## Benchmark with 100,000 products under gunicorn and wrk; writes bench/RESULTS.md
+bench: install-deps generate-keys services setup-db ## Benchmark with 100,000 products under gunicorn and wrk; writes bench/RESULTS.md
 	bash scripts/ensure_wrk.sh
 	$(BIN)/python bench/run.py
 

@@ -85,6 +85,66 @@ def cpu_per_request(environ: dict[str, str], limited: dict[str, str]) -> dict[st
     return result
 
 
+def checkout_pairs(environ: dict[str, str], users: Path, pairs: int = 300) -> dict[str, float]:
+    """CPU microseconds per add-to-cart + checkout pair, one buyer after another (no wrk, no gunicorn): the
+    app's (time.process_time) and that of the PostgreSQL backends serving it (/proc), best of 3 rounds."""
+    from werkzeug.test import EnvironBuilder
+
+    app = _app(environ | {"LOG_REQUESTS": "false", "RATELIMIT_ENABLED": "false"})
+    buyers = [line.split("\t") for line in users.read_text().splitlines()]
+
+    def call(path: str, token: str, body: dict[str, int]) -> None:
+        environ = EnvironBuilder(
+            method="POST", path=path, headers={"Authorization": f"Bearer {token}"}, json=body
+        ).get_environ()
+        status: list[str] = []
+        b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+        assert status[0].startswith("201"), (path, status)
+
+    def pair(i: int) -> None:
+        token, address = buyers[i % len(buyers)]
+        call("/api/sales/cart/items", token, {"product_id": 1 + (i * 7919) % 1000, "quantity": 1})
+        call("/api/sales/checkout", token, {"delivery_address_id": int(address)})
+
+    for i in range(len(buyers)):  # each token verified once, as a long-running worker has
+        pair(i)
+    backends = _backend_pids(app)
+    app_cpu = pg_cpu = float("inf")
+    for _ in range(3):
+        started, pg_started = time.process_time(), _cpu_seconds(backends)
+        for i in range(pairs):
+            pair(i)
+        app_cpu = min(app_cpu, 1e6 * (time.process_time() - started) / pairs)
+        pg_cpu = min(pg_cpu, 1e6 * (_cpu_seconds(backends) - pg_started) / pairs)
+    return {
+        "checkout pair (add to cart, then check out), the app's CPU": app_cpu,
+        "checkout pair, CPU of the PostgreSQL backend serving it": pg_cpu,
+    }
+
+
+def _backend_pids(app: Any) -> set[int]:
+    """The PostgreSQL backend processes of the app's connection pool."""
+    from app.extensions import db
+
+    with app.app_context():
+        connections = [db.engine.raw_connection() for _ in range(3)]
+        pids = set()
+        for connection in connections:
+            cursor = connection.cursor()
+            cursor.execute("SELECT pg_backend_pid()")
+            pids.add(cursor.fetchone()[0])
+            connection.close()
+    return pids
+
+
+def _cpu_seconds(pids: set[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _logged(app: Any, call: Callable[[str, int], None], path: str, i: int) -> None:
     app.config["LOG_REQUESTS"] = True
     try:

@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import mean
@@ -38,7 +38,7 @@ ONLY = os.environ.get("BENCH_ONLY", "")
 NO_SEED = os.environ.get("BENCH_NO_SEED", "") == "1"
 # BENCH_PROFILE=1 (with BENCH_ONLY): py-spy records every worker during the first measured run of each
 # scenario and writes bench/out/profile-<scenario>-<pid>.txt (collapsed stacks); needs py-spy in the venv.
-PROFILE = os.environ.get("BENCH_PROFILE", "") == "1"
+PYSPY = os.environ.get("BENCH_PROFILE", "") == "1"
 
 
 @dataclass
@@ -98,7 +98,9 @@ SCENARIOS = [
 SERVERS = ("bare", "cached", "limited", "metrics", "uncached")
 METRICS_TOKEN = "bench-metrics-token"
 MEMORY: dict[str, float] = {}
-PROFILE: dict[str, float] = {}
+CPU: dict[str, float] = {}  # in-process CPU costs (bench/profile_costs.py)
+# RESULTS.md from this heading on is written by hand: make bench rewrites what is above it and keeps the rest.
+NOTES_HEADING = "## What the numbers say"
 
 
 def server_env(server: str) -> dict[str, str]:
@@ -402,95 +404,12 @@ def targets(by_name: dict[str, Scenario], floor: float, bare: float, memory: dic
     return [f"| {name} | {value} | {'met' if ok else '**missed**'} |" for name, value, ok in rows]
 
 
-NOTES = """(Measured on a shared, overloaded machine: compare rows of one run, not runs.)
-
-### Where a checkout's CPU goes (py-spy, spread scenario: each buyer adds to cart, then checks out)
-
-Share of the samples of all five workers (`BENCH_PROFILE=1`, 200 Hz, idle excluded), main before this change and
-after it, plus the app's own CPU per add + checkout pair measured in-process (300 pairs one after another, no wrk,
-`time.process_time`, two runs each).
-
-| where | before | after |
-|---|---|---|
-| waiting on PostgreSQL: statements, commit, rollback (`do_execute`, `do_commit`, `do_rollback`) | 40% | 43% |
-| pool pre-ping (`SELECT 1` on every connection checkout) | 7% | 12% |
-| JWT decode, RS256 verify and the user + session load (its SQL included), both requests | 20% | 22% |
-| ORM flush of the sale, its lines and the invoice (+ a lazy load of `sale.invoice`) | 15% (+4%) | 0% |
-| the add-to-cart request (6 statements) | 23% | 20% |
-| the checkout service, statements included | 40% | 42% |
-| serialisation of the answer (marshmallow) | under 1% | under 1% |
-| statements per checkout (the token's user included) | 11 | 7 |
-| app CPU per add + checkout pair, in-process | 16.5 / 17.5 ms | 16.3 / 15.4 ms |
-
-Reading: the flush is gone and a checkout makes 4 fewer round trips, but both requests' fixed costs remain: under
-cProfile (after), the checkout view is 40% of a pair, add-to-cart 24%, token verification and the user load 21%,
-and SQLAlchemy statement construction and cache-key generation about 10%. Under load each round trip also waits for
-a core, which is why waiting on PostgreSQL stays near half of the samples.
-
-### Targets missed, and where the time goes
-
-- **Checkout at 200/s: missed** (23/s on this overloaded run; 104/s before on a quieter one). Two cores need under
-  9 ms of CPU per checkout all-in; the app alone spends about 16 ms per add + checkout pair in-process, spread over
-  framework, token and user load, statement building and 13 round trips for the pair (pre-pings included). The
-  hot product is within 1.2x of spread, so neither stock rows nor the invoice counter (now taken in the last
-  statement, right before COMMIT) is the limit. Next: drop the pre-ping round trip (pool_recycle plus a retry on a
-  dropped connection), add-to-cart in fewer statements (select the cart before inserting it), cached RSA key
-  objects for token verification, and prebuilt statements (`lambda_stmt`) on the hot paths.
-- **Uncached first page at 1,000 req/s: missed, not attempted here.** The count still runs on every response-cache
-  miss under `NullCache`; the count cache is being redesigned by the caching work (app/cache/counts.py), and a count
-  that survives response-cache misses belongs in that design.
-- **Deep page:** by cursor, 1.3x of the first page's p50 (**met**); by `page` (OFFSET 50,000) still 2.3x, which is
-  what `next_cursor` is for.
-- **Admin analytics within 2x of the first page: missed** (2.5x here). It is 2 statements instead of 5 (one pass
-  over the sales by day and status, one over their lines); on 3,000 sales both are sequential scans that an index
-  would not beat, so no index was added.
-- **Search within 2x: missed on this run** (2.4x, 1.8x before); its query did not change beyond reading one row
-  more, so the difference is the machine's load.
-- **Cached list at 60% of the floor:** the caching work's subject (one round trip per hit), unchanged here.
-- Checkout "errors" of 1 a run are non-201 answers counted by the wrk script; the server logged no 5xx.
-
-### How the catalog stays live, and why this way (measured)
-
-- **Live stock by overlay, not by invalidation.** A checkout replaces the sold products' stock values (one
-  Redis key each) with tombstones and bumps the catalog generation only when a product sells out or comes
-  back. With readers and 8 buyers at once (above), the catalog hit rate stayed at 100% with a handful of
-  stock values read back from PostgreSQL a run. Bumping the catalog at every sale instead would end every
-  entry at each of those ~23 checkouts a second (an entry would live ~40 ms).
-- **One round trip per hit.** The cache-read rows of the table above compare the ways to read a page with
-  live stock: one Lua script (generations, entry, the listed products' stock values as one string) costs
-  less client CPU and wall time than reading the entry and then its stock values (2 round trips), and no
-  more than the old generation-then-entry read, which had no live stock at all.
-
-### Why the missed targets are missed, and the next step
-
-- **The machine was shared**: the load average stayed at 6-8 on 2 cores while this ran, and the scenarios
-  that did not change ran at about half the rate of the previous run (uncached detail 445 req/s, was 995),
-  so ratios between rows are what this run can say. The CPU table is the steadier measure.
-- **Cached list (47%) and detail (57%) below 60% of the floor.** In CPU time a cached list costs ~450 us and
-  a detail ~410 us, against ~190 us for the floor; gunicorn adds the same work to each (accept, parse,
-  access log, write, close). What a hit still costs beyond the floor: the script call (~60 us of client CPU)
-  and the live-stock fill (~20 us); and with sync workers the Redis round trip's wall time (130 us with an
-  idle client, more when the shared Redis is busy) also holds the worker, which the floor does not pay.
-  Cut already: hits are served before argument parsing when the query string is canonical (130 us CPU a
-  list hit), schemas built once, one bulk string for the stock values, hiredis (12 us a read). Next:
-  overlapping the Redis wait (gthread workers for read-only routes), measured on a quiet machine.
-- **Cached list with rate limits on: 31% of bare Flask.** Flask-Limiter's check costs ~380 us CPU a request
-  (floor 190 us, 570 us with limits on): its Python bookkeeping and a moving-window script round trip. Its
-  second round trip, for the X-RateLimit headers, is gone (headers off by default: it was 16% of a
-  rate-limited list). A log line per request costs ~35-70 us (gunicorn's access log and the app's own alike)
-  and is kept: operators need it. CORS no longer hooks every response when no origin is configured. Next: a
-  leaner default-limit check (a sliding-window counter in the same script as the cache read), which would
-  replace Flask-Limiter for the default limit and belongs with the rate-limit owners.
-- **Catalog reads under sales: 18% of read-only**, at a 100% hit rate: the cache is not what slows them.
-  The buyers' checkouts (300-400 ms each, serialised on the invoice counter row) hold most of the 5 sync
-  workers, and their PostgreSQL work shares the 2 cores. Next: a separate pool for checkout (or gthread
-  workers), and the checkout steps below.
-- **Uncached first page, deep page, checkout** (not changed here): the first page pays a `count(*)` over
-  ~98,000 active rows plus the page query; `OFFSET 50000` walks 50,000 index entries (next: keyset
-  pagination); every checkout updates the per-year invoice counter row (gap-free numbers), so checkouts
-  serialise on it until commit (next: fewer round trips in checkout, or numbering invoices in a follow-up
-  transaction). Checkout "errors" of 1-2 a run are non-201 answers counted by the wrk script; the server
-  logged no 5xx."""
+def kept_notes() -> str:
+    """The hand-written part of RESULTS.md (from NOTES_HEADING on), which a run keeps."""
+    path = BENCH / "RESULTS.md"
+    old = path.read_text() if path.exists() else ""
+    at = old.find(NOTES_HEADING)
+    return old[at:].strip() if at >= 0 else f"{NOTES_HEADING}\n\n(Nothing written yet.)"
 
 
 def write_results(memory: dict[str, list[float]], started: float) -> None:
@@ -579,7 +498,7 @@ Worker memory (RSS) after the runs: {rss}.
 |---|---|---|
 {chr(10).join(targets(by_name, floor, bare, memory))}
 
-{NOTES}
+{kept_notes()}
 """
     (BENCH / "RESULTS.md").write_text(text_out)
     print(text_out)
@@ -588,7 +507,7 @@ Worker memory (RSS) after the runs: {rss}.
 @contextmanager
 def profiled(master: int, scenario: Scenario) -> Iterator[None]:
     """py-spy on every worker of `master` for the duration of the block (BENCH_PROFILE=1 only)."""
-    if not PROFILE:
+    if not PYSPY:
         yield
         return
     slug = "".join(c if c.isalnum() else "-" for c in scenario.name).strip("-")[:40]
@@ -621,6 +540,20 @@ def profiled(master: int, scenario: Scenario) -> Iterator[None]:
             spy.wait(timeout=30)
 
 
+def run(scenario: Scenario, master: int) -> None:
+    """Warm up, then RUNS measured runs (py-spy on the first with BENCH_PROFILE=1)."""
+    if scenario.path.endswith("cursor="):  # the cursor that the page at offset 49,980 hands out
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/products?page=2500&per_page=20") as r:
+            scenario.path += json.load(r)["next_cursor"]
+    print(f"-- {scenario.name}", flush=True)
+    wrk(scenario, WARMUP)
+    scenario.results = []
+    for number in range(RUNS):
+        with profiled(master, scenario) if number == 0 else nullcontext():
+            scenario.results.append(run_scenario(scenario, DURATION))
+    print(f"   {scenario.results}", flush=True)
+
+
 def main() -> None:
     started = time.time()
     OUT.mkdir(exist_ok=True)
@@ -628,27 +561,30 @@ def main() -> None:
         prepare_database()
     memory: dict[str, list[float]] = {}
     selected = [s for s in SCENARIOS if ONLY in s.name]
-    for server in ("cached", "uncached"):
+    for server in SERVERS:
         scenarios = [s for s in selected if s.server == server]
         if not scenarios:
             continue
         with gunicorn(server) as process:
             for scenario in scenarios:
-                if scenario.path.endswith("cursor="):
-                    with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/products?page=2500&per_page=20") as r:
-                        scenario.path += json.load(r)["next_cursor"]
-                print(f"-- {scenario.name}", flush=True)
-                wrk(scenario, WARMUP)
-                with profiled(process.pid, scenario):
-                    first = wrk(scenario, DURATION)
-                scenario.results = [first] + [wrk(scenario, DURATION) for _ in range(RUNS - 1)]
-                print(f"   {scenario.results}", flush=True)
+                run(scenario, process.pid)
+            if server == "cached" and not ONLY:
+                measure_distinct_queries()
             memory[server] = worker_rss_mb(process.pid)
     for scenario in selected:
         scenario.statements = count_statements(scenario)
         print(f"   {scenario.name}: {scenario.statements} statements/request", flush=True)
     if ONLY:
         return
+    measure_profile()
+    saved = {
+        "scenarios": {s.name: {"results": s.results, "statements": s.statements} for s in SCENARIOS},
+        "distinct": MEMORY,
+        "profile": CPU,
+        "memory": memory,
+        "elapsed": time.time() - started,
+    }
+    (OUT / "results.json").write_text(json.dumps(saved))
     write_results(memory, started)
 
 
@@ -659,10 +595,10 @@ def render_saved() -> None:
         scenario.results = saved["scenarios"][scenario.name]["results"]
         scenario.statements = saved["scenarios"][scenario.name]["statements"]
     MEMORY.update(saved["distinct"])
-    PROFILE.update(saved.get("profile", {}))
+    CPU.update(saved.get("profile", {}))
     if "--profile" in sys.argv:
         measure_profile()
-        saved["profile"] = PROFILE
+        saved["profile"] = CPU
         (OUT / "results.json").write_text(json.dumps(saved))
     write_results(saved["memory"], time.time() - saved["elapsed"])
 
@@ -673,9 +609,10 @@ def measure_profile() -> None:
 
     env = server_env("cached")
     limited = {k: v for k, v in server_env("limited").items() if k.startswith(("RATELIMIT", "PROXY"))}
-    PROFILE.update(profile_costs.cpu_per_request(env, limited))
-    PROFILE.update(profile_costs.redis_reads(REDIS_URL, "bench:"))
-    print(f"   profile: {PROFILE}", flush=True)
+    CPU.update(profile_costs.cpu_per_request(env, limited))
+    CPU.update(profile_costs.redis_reads(REDIS_URL, "bench:"))
+    CPU.update(profile_costs.checkout_pairs(env, OUT / "users.tsv"))
+    print(f"   profile: {CPU}", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -151,3 +152,51 @@ def test_demo_commands_refuse_to_run_in_production(command: list[str], tmp_path:
     result = app.test_cli_runner().invoke(args=command)
     assert result.exit_code != 0
     assert "create-admin" in result.output
+
+
+@pytest.mark.sales
+def test_a_shopper_buys_on_sqlite(embedded_app: Flask) -> None:
+    """Cart upserts, the stock lock and take, and invoice numbering on SQLite's code paths."""
+    runner = embedded_app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with embedded_app.app_context():
+        shopper = make_user(db.session)
+        headers = {"Authorization": f"Bearer {start_session(db.session, shopper).access}"}
+        db.session.commit()
+    client = embedded_app.test_client()
+    product = client.get("/api/products?in_stock=true&per_page=1").get_json()["items"][0]
+    address = client.post(
+        "/api/users/me/addresses",
+        json={
+            "recipient_name": "Ada",
+            "line1": "1 Main St",
+            "city": "Leeds",
+            "postal_code": "LS1 1AA",
+            "country": "GB",
+        },
+        headers=headers,
+    ).get_json()
+
+    def add_one() -> dict[str, Any]:
+        added = client.post("/api/sales/cart/items", json={"product_id": product["id"], "quantity": 1}, headers=headers)
+        assert added.status_code == 201, added.get_json()
+        return dict(added.get_json())
+
+    def check_out() -> dict[str, Any]:
+        sale = client.post("/api/sales/checkout", json={"delivery_address_id": address["id"]}, headers=headers)
+        assert sale.status_code == 201, sale.get_json()
+        return dict(sale.get_json())
+
+    assert [add_one()["item_count"] for _ in range(3)] == [1, 2, 3]  # the item's insert, then its upserts
+    first = check_out()
+    add_one()
+    second = check_out()
+
+    assert [line["quantity"] for line in first["lines"]] == [3]
+    assert int(second["invoice"]["number"][-6:]) == int(first["invoice"]["number"][-6:]) + 1
+    after = client.get(f"/api/products/{product['id']}").get_json()["stock"]
+    assert after == product["stock"] - 4
+    with embedded_app.app_context():
+        db.session.remove()
+        db.engine.dispose()

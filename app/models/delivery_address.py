@@ -41,14 +41,8 @@ class DeliveryAddress(Timestamps, Base):
     user: Mapped[User] = relationship(back_populates="addresses")
 
     def snapshot(self) -> dict[str, str | None]:
-        """The address as it is now, for a sale or an invoice to keep."""
-        return {
-            "recipient_name": self.recipient_name,
-            "line1": self.line1,
-            "line2": self.line2,
-            "city": self.city,
-            "state": self.state,
-            "postal_code": self.postal_code,
-            "country": self.country,
-            "phone": self.phone,
-        }
+        """The address as it is now, as a sale and its invoice keep it."""
+        return {field: getattr(self, field) for field in SNAPSHOT_FIELDS}
+
+# What a sale and its invoice keep of the address they were delivered to.
+SNAPSHOT_FIELDS = ("recipient_name", "line1", "line2", "city", "state", "postal_code", "country", "phone")

@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select, update
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import DeliveryAddress, User
+from app.models.delivery_address import SNAPSHOT_FIELDS
+from app.repos.sql import table_of
+
+
+class ShipTo(NamedTuple):
+    """An owned address as a sale keeps it (a snapshot), with its owner's name and email: what a checkout
+    puts on the sale and its invoice."""
+
+    address_id: int
+    address: dict[str, str | None]
+    buyer_name: str
+    buyer_email: str
+
+
+# Checkout's first statement, built once (see stock_repo); plain columns, no ORM object to load.
+_addresses = table_of(DeliveryAddress)
+_SHIP_TO = (
+    select(_addresses.c.id, *(_addresses.c[field] for field in SNAPSHOT_FIELDS), User.name, User.email)
+    .join(User, User.id == _addresses.c.user_id)
+    .where(_addresses.c.id == bindparam("address_id"), _addresses.c.user_id == bindparam("user_id"))
+)
 
 
 class DeliveryAddressRepo:
@@ -27,6 +50,14 @@ class DeliveryAddressRepo:
         return self.session.scalars(
             select(DeliveryAddress).where(DeliveryAddress.id == address_id, DeliveryAddress.user_id == user_id)
         ).one_or_none()
+
+    def ship_to(self, user_id: int, address_id: int) -> ShipTo | None:
+        """As get_owned, with the owner's name and email read in the same statement."""
+        row = self.session.execute(_SHIP_TO, {"address_id": address_id, "user_id": user_id}).one_or_none()
+        if row is None:
+            return None
+        address_id, *snapshot, name, email = row
+        return ShipTo(address_id, dict(zip(SNAPSHOT_FIELDS, snapshot, strict=True)), name, email)
 
     def lock_address_book(self, user_id: int) -> None:
         """Lock the owner's row until commit, so two changes to one address book run one after the other.

@@ -5,12 +5,36 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import String, cast, func, insert, literal, select, update
+from sqlalchemy import Integer, String, bindparam, cast, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from app.models import Invoice, InvoiceCounter
 from app.models.base import utcnow
-from app.repos.sql import dialect_insert
+from app.repos.sql import dialect_insert, table_of
+
+
+def _issue() -> ReturningInsert[Any]:
+    """PostgreSQL, built once: bump the counter of :invoice_year in a CTE and insert the invoice (the
+    other columns are the statement's parameters) numbered as invoice_number does."""
+    counters = table_of(InvoiceCounter)
+    year = bindparam("invoice_year", type_=Integer)
+    upsert = postgresql.insert(counters).values(year=year, last_number=1)
+    counter = (
+        upsert.on_conflict_do_update(index_elements=["year"], set_={"last_number": counters.c.last_number + 1})
+        .returning(counters.c.last_number)
+        .cte("counter")
+    )
+    digits = cast(counter.c.last_number, String)
+    # As invoice_number: at least six digits, never cut.
+    padded = func.lpad(digits, func.greatest(6, func.length(digits)), "0")
+    number = select(literal("INV-") + cast(year, String) + literal("-") + padded).scalar_subquery()
+    invoices = table_of(Invoice)
+    return insert(invoices).add_cte(counter).values(number=number).returning(invoices.c.number)
+
+
+_ISSUE = _issue()
 
 
 class InvoiceRepo:
@@ -34,25 +58,14 @@ class InvoiceRepo:
         """Take the year's next number and insert the invoice under it (`invoice`: every column but
         `number`); the number, as `invoice_number` formats it.
 
-        On PostgreSQL one statement (the counter upsert in a CTE feeding the INSERT), so the counter
-        row is locked only from this statement to the commit right after it; elsewhere two.
+        On PostgreSQL one statement (_ISSUE), so the counter row is locked only from this statement to
+        the commit right after it; elsewhere two.
         """
         if self.session.get_bind().dialect.name != "postgresql":
             taken = invoice_number(year, self.next_number(year))
             self.session.execute(insert(Invoice).values(number=taken, **invoice))
             return taken
-        counters = InvoiceCounter.__table__
-        upsert = dialect_insert(self.session, InvoiceCounter).values(year=year, last_number=1)
-        bumped = upsert.on_conflict_do_update(
-            index_elements=["year"], set_={"last_number": counters.c.last_number + 1}
-        ).returning(counters.c.last_number)
-        counter = bumped.cte("counter")
-        digits = cast(counter.c.last_number, String)
-        # As invoice_number: at least six digits, never cut.
-        padded = func.lpad(digits, func.greatest(6, func.length(digits)), "0")
-        number = select(literal(f"INV-{year}-") + padded).scalar_subquery()
-        statement = insert(Invoice).add_cte(counter).values(number=number, **invoice).returning(Invoice.number)
-        return str(self.session.execute(statement).scalar_one())
+        return str(self.session.execute(_ISSUE, {"invoice_year": year, **invoice}).scalar_one())
 
     def find_by_sale(self, sale_id: int) -> Invoice | None:
         return self.session.scalars(select(Invoice).where(Invoice.sale_id == sale_id)).one_or_none()

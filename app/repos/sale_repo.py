@@ -15,8 +15,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.models import IdempotencyKey, Sale, SaleProduct
 from app.models.base import utcnow
 from app.models.sale import SaleStatus
-from app.repos.sql import dialect_insert
+from app.repos.sql import dialect_insert, table_of
 from app.utils.pagination import Page
+
+_sales = table_of(Sale)
+_INSERT_SALE = insert(_sales).returning(_sales.c.id)
+_INSERT_LINES = insert(table_of(SaleProduct))
 
 
 @dataclass(frozen=True)
@@ -52,10 +56,10 @@ class SaleRepo:
         self.session.add(sale)
 
     def insert(self, sale: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> int:
-        """Insert a sale (its columns) and its lines (theirs, without `sale_id`): two Core statements, no
-        ORM flush; the new sale's id."""
-        sale_id = int(self.session.execute(insert(Sale).values(**sale).returning(Sale.id)).scalar_one())
-        self.session.execute(insert(SaleProduct), [{**line, "sale_id": sale_id} for line in lines])
+        """Insert a sale (its columns) and its lines (theirs, without `sale_id`): two Core statements built
+        once, no ORM flush; the new sale's id."""
+        sale_id = int(self.session.execute(_INSERT_SALE, sale).scalar_one())
+        self.session.execute(_INSERT_LINES, [{**line, "sale_id": sale_id} for line in lines])
         return sale_id
 
     def list_for_user(self, user_id: int, page: int, per_page: int) -> Page[Sale]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -18,3 +19,8 @@ def dialect_insert(session: Session, table: Any) -> Any:
 def escape_like(text: str) -> str:
     """`text` matched literally inside a LIKE pattern (with escape="\\\\")."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def table_of(model: Any) -> Table:
+    """A mapped class's Core table, for statements built once at import (no ORM work per execution)."""
+    return cast(Table, model.__table__)

@@ -91,8 +91,7 @@ class CartService:
                 )
             if item_quantity > product.stock:
                 raise InsufficientStock([(product_id, item_quantity, product.stock)])
-            self._commit(caller)
-        return self.view(caller=caller)
+            return self._commit_and_view(caller)
 
     def set_quantity(self, *, caller: Caller, product_id: int, quantity: int) -> CartView:
         """Set an item's quantity; 0 removes it. Raises NotInCart, ProductNotFound, InsufficientStock."""
@@ -107,8 +106,7 @@ class CartService:
                 found = self.carts.set_quantity(cart_id, product_id, quantity)
             if not found:
                 raise NotInCart(f"Product {product_id} is not in your cart.")
-            self._commit(caller)
-        return self.view(caller=caller)
+            return self._commit_and_view(caller)
 
     def remove_item(self, *, caller: Caller, product_id: int) -> None:
         """Remove a product from the cart. Raises NotInCart."""
@@ -135,3 +133,10 @@ class CartService:
     def _commit(self, caller: Caller) -> None:
         self.uow.after_commit(lambda: keys.bump(keys.cart_family(caller.id)))
         self.uow.commit()
+
+    def _commit_and_view(self, caller: Caller) -> CartView:
+        """Commit the change; the cart as committed, read before the commit in the same transaction
+        (one connection and one transaction per change)."""
+        cart = self.view(caller=caller)
+        self._commit(caller)
+        return cart

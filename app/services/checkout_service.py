@@ -14,15 +14,14 @@ from sqlalchemy.orm import Session
 from app.cache import keys, stock
 from app.config import ShopSettings
 from app.extensions import db
-from app.models import DeliveryAddress, Invoice, Sale, SaleProduct
+from app.models import Invoice, Sale, SaleProduct
 from app.models.base import Base, utcnow
 from app.models.sale import SaleStatus
 from app.repos.cart_repo import CartLine, CartRepo
-from app.repos.delivery_address_repo import DeliveryAddressRepo
+from app.repos.delivery_address_repo import DeliveryAddressRepo, ShipTo
 from app.repos.invoice_repo import InvoiceRepo
 from app.repos.sale_repo import SaleRepo
 from app.repos.stock_repo import StockRepo, StockRow
-from app.repos.user_repo import UserRepo
 from app.security.rbac import Caller
 from app.services.unit_of_work import UnitOfWork, translate_constraints
 from app.utils.exceptions import (
@@ -73,7 +72,6 @@ class CheckoutService:
         self.addresses = DeliveryAddressRepo(self.session)
         self.stock = StockRepo(self.session)
         self.invoices = InvoiceRepo(self.session)
-        self.users = UserRepo(self.session)
 
     def checkout(
         self,
@@ -99,11 +97,13 @@ class CheckoutService:
             if idempotency_key is None or self.sales.claim_key(
                 caller.id, idempotency_key, fingerprint, expired_before=utcnow() - self.shop.idempotency_key_ttl
             ):
-                sale = self._sell_cart(caller, delivery_address_id, notes, expected_total)
+                ship_to = self.addresses.ship_to(caller.id, delivery_address_id)
+                sale = self._sell_cart(caller, ship_to, delivery_address_id, notes, expected_total)
                 if idempotency_key is not None:
                     self.sales.attach_sale_to_key(caller.id, idempotency_key, sale.id)
                 # The invoice number last, so the counter row stays locked only until the commit.
-                self._issue_invoice(sale, caller)
+                assert ship_to is not None  # _sell_cart raised AddressNotFound otherwise
+                self._issue_invoice(sale, ship_to)
                 self.uow.after_commit(lambda: keys.bump(keys.cart_family(caller.id), keys.ADMIN_SALES))
                 self.uow.commit()
                 return CheckoutResult(sale=sale, replayed=False)
@@ -112,18 +112,22 @@ class CheckoutService:
         return CheckoutResult(sale=self._replay(caller, idempotency_key, fingerprint), replayed=True)
 
     def _sell_cart(
-        self, caller: Caller, delivery_address_id: int, notes: str | None, expected_total: Decimal | None
+        self,
+        caller: Caller,
+        ship_to: ShipTo | None,
+        delivery_address_id: int,
+        notes: str | None,
+        expected_total: Decimal | None,
     ) -> Sale:
         """Empty the cart, take its stock and insert the sale with its lines (Core statements, no ORM
         flush). The Sale returned is built in memory from what was written (it is not in the session)."""
-        address = self.addresses.get_owned(caller.id, delivery_address_id)
         items = self.carts.take_items(caller.id)  # the rollback of a failed checkout gives them back
         if not items:
             raise CartEmpty("Your cart is empty: add products before checking out.")
-        if address is None:
+        if ship_to is None:
             raise AddressNotFound(f"Delivery address {delivery_address_id} not found.")
         locked = self._take_stock(items)
-        sale = self._new_sale(caller, address, notes, items, locked)
+        sale = self._new_sale(caller, ship_to, notes, items, locked)
         if expected_total is not None and sale.total != expected_total:
             raise self._price_changed(sale, expected_total)
         sale.id = self.sales.insert(
@@ -156,7 +160,7 @@ class CheckoutService:
     def _new_sale(
         self,
         caller: Caller,
-        address: DeliveryAddress,
+        ship_to: ShipTo,
         notes: str | None,
         items: Sequence[CartLine],
         locked: dict[int, StockRow],
@@ -183,8 +187,8 @@ class CheckoutService:
             subtotal=subtotal,
             tax=tax,
             total=subtotal + tax,
-            delivery_address_id=address.id,
-            delivery_address=address.snapshot(),
+            delivery_address_id=ship_to.address_id,
+            delivery_address=ship_to.address,
             notes=notes,
             cancelled_at=None,
             created_at=now,
@@ -207,10 +211,8 @@ class CheckoutService:
             currency=sale.currency,
         )
 
-    def _issue_invoice(self, sale: Sale, caller: Caller) -> None:
+    def _issue_invoice(self, sale: Sale, ship_to: ShipTo) -> None:
         """Number the sale's invoice and insert it (gap-free: the counter update rolls back with the checkout)."""
-        buyer = self.users.get(caller.id)  # the token was checked in Redis: one query for the name and email
-        assert buyer is not None  # a live token belongs to an existing user (users are never deleted)
         invoice = Invoice(
             sale_id=sale.id,
             issued_at=sale.created_at,
@@ -219,7 +221,7 @@ class CheckoutService:
             tax=sale.tax,
             total=sale.total,
             seller={"name": self.shop.name},
-            buyer={"name": buyer.name, "email": buyer.email},
+            buyer={"name": ship_to.buyer_name, "email": ship_to.buyer_email},
             delivery_address=sale.delivery_address,
             lines=[
                 {
