@@ -44,5 +44,6 @@ class DeliveryAddress(Timestamps, Base):
         """The address as it is now, as a sale and its invoice keep it."""
         return {field: getattr(self, field) for field in SNAPSHOT_FIELDS}
 
+
 # What a sale and its invoice keep of the address they were delivered to.
 SNAPSHOT_FIELDS = ("recipient_name", "line1", "line2", "city", "state", "postal_code", "country", "phone")
