@@ -246,6 +246,11 @@ def register_converters(app: Flask, api: Api) -> None:
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     ARGUMENTS_PARSER = JsonBodyParser()
 
+    def arguments(self, schema: type[Schema] | Schema, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+        """As flask-smorest's, with a schema class instantiated once here: webargs would instantiate it
+        on every request (a copy of every declared field, about 0.1 ms a request)."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)  # type: ignore[no-any-return]
+
     def auth(self, *roles: Role) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Require a Bearer token whose user has one of `roles`; documents security, 401 and 403."""
 
