@@ -23,10 +23,10 @@ class ShipTo(NamedTuple):
 
 
 # Checkout's first statement, built once (see stock_repo); plain columns, no ORM object to load.
-_addresses = table_of(DeliveryAddress)
+_addresses, _users = table_of(DeliveryAddress), table_of(User)
 _SHIP_TO = (
-    select(_addresses.c.id, *(_addresses.c[field] for field in SNAPSHOT_FIELDS), User.name, User.email)
-    .join(User, User.id == _addresses.c.user_id)
+    select(_addresses.c.id, *(_addresses.c[field] for field in SNAPSHOT_FIELDS), _users.c.name, _users.c.email)
+    .join(_users, _users.c.id == _addresses.c.user_id)
     .where(_addresses.c.id == bindparam("address_id"), _addresses.c.user_id == bindparam("user_id"))
 )
 
