@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from app.models import Cart, CartProduct, Product
+from app.models.base import utcnow
 from app.repos.sql import table_of
 
 # The statements of adding to the cart and checking out are built once (building costs more CPU than
@@ -22,21 +23,31 @@ _user_cart = select(_carts.c.id).where(_carts.c.user_id == bindparam("user_id"))
 
 
 def _ensure_cart() -> ReturningInsert[Any]:
-    insert = postgresql.insert(_carts).values(user_id=bindparam("user_id"))  # created_at, updated_at: now
+    """The user's cart id, the cart created if missing and its updated_at set to :now: DO UPDATE, not DO
+    NOTHING, so the id comes back even when a concurrent request created the cart first."""
+    insert = postgresql.insert(_carts).values(user_id=bindparam("user_id"), created_at=_NOW, updated_at=_NOW)
     return insert.on_conflict_do_update(
         index_elements=["user_id"], set_={"updated_at": insert.excluded.updated_at}
     ).returning(_carts.c.id)
 
 
-def _add_quantity() -> ReturningInsert[Any]:
-    insert = postgresql.insert(_items)
+def _add_quantity(cart_id: Any) -> ReturningInsert[Any]:
+    """Add :quantity of :product_id to the item of cart `cart_id` (creating it); the item's new quantity."""
+    insert = postgresql.insert(_items).from_select(
+        ["cart_id", "product_id", "quantity", "added_at"],
+        select(cart_id, bindparam("product_id"), bindparam("quantity"), _NOW),
+    )
     return insert.on_conflict_do_update(
         index_elements=["cart_id", "product_id"], set_={"quantity": _items.c.quantity + insert.excluded.quantity}
     ).returning(_items.c.quantity)
 
 
+_NOW = bindparam("now", type_=_carts.c.created_at.type)
 _ENSURE_CART = _ensure_cart()
-_ADD_QUANTITY = _add_quantity()
+_ADD_QUANTITY = _add_quantity(bindparam("cart_id"))
+# PostgreSQL: both in one statement, the cart's upsert in a CTE (SQLite has no INSERT in a WITH).
+_cart = _ENSURE_CART.cte("cart")
+_ADD = _add_quantity(_cart.c.id).add_cte(_cart)
 _ITEMS = (
     select(
         _items.c.product_id,
@@ -78,10 +89,14 @@ class CartRepo:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def ensure_cart(self, user_id: int) -> int:
-        """The user's cart id, creating the cart if missing, and its `updated_at` now: one upsert (the
-        unique user_id decides races)."""
-        return int(self.session.execute(_ENSURE_CART, {"user_id": user_id}).scalar_one())
+    def add(self, user_id: int, product_id: int, quantity: int) -> int:
+        """Add `quantity` of a product to the user's cart (creating the cart and the item), atomically: the
+        item's new quantity. One statement on PostgreSQL; elsewhere the cart's upsert, then the item's."""
+        values = {"user_id": user_id, "product_id": product_id, "quantity": quantity, "now": utcnow()}
+        if self.session.get_bind().dialect.name == "postgresql":
+            return int(self.session.execute(_ADD, values).scalar_one())
+        values["cart_id"] = self.session.execute(_ENSURE_CART, values).scalar_one()
+        return int(self.session.execute(_ADD_QUANTITY, values).scalar_one())
 
     def find_cart_id(self, user_id: int) -> int | None:
         return self.session.scalars(select(Cart.id).where(Cart.user_id == user_id)).one_or_none()
@@ -89,11 +104,6 @@ class CartRepo:
     def items(self, user_id: int) -> list[CartItemRow]:
         """The user's cart items with live product data, in one query, ordered by product id."""
         return [CartItemRow(*row) for row in self.session.execute(_ITEMS, {"user_id": user_id})]
-
-    def add_quantity(self, cart_id: int, product_id: int, quantity: int) -> int:
-        """Add `quantity` to the item (creating it), atomically; returns the item's new quantity."""
-        values = {"cart_id": cart_id, "product_id": product_id, "quantity": quantity}
-        return int(self.session.execute(_ADD_QUANTITY, values).scalar_one())
 
     def set_quantity(self, cart_id: int, product_id: int, quantity: int) -> bool:
         """Set an existing item's quantity; False when there is no such item."""

@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Select, cast, delete, func, insert, select, update
+from sqlalchemy import Date, Select, bindparam, cast, delete, func, insert, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.models import IdempotencyKey, Sale, SaleProduct
@@ -18,9 +20,28 @@ from app.models.sale import SaleStatus
 from app.repos.sql import dialect_insert, table_of
 from app.utils.pagination import Page
 
-_sales = table_of(Sale)
+_sales, _lines = table_of(Sale), table_of(SaleProduct)
 _INSERT_SALE = insert(_sales).returning(_sales.c.id)
-_INSERT_LINES = insert(table_of(SaleProduct))
+_INSERT_LINES = insert(_lines)
+_LINE_FIELDS = ("product_id", "sku", "name", "unit_price", "quantity", "line_total")
+
+
+def _insert_sale_with_lines() -> ReturningInsert[Any]:
+    """PostgreSQL, built once: the sale (a parameter per column) in a CTE, and its lines from one array
+    parameter per line column (:line_<column>), in one statement; the sale's id on each line's row."""
+    sale = (
+        insert(_sales)
+        .values({column.key: bindparam(column.key, type_=column.type) for column in _sales.c if column.key != "id"})
+        .returning(_sales.c.id)
+        .cte("sale")
+    )
+    arrays = [bindparam(f"line_{name}", type_=ARRAY(_lines.c[name].type)) for name in _LINE_FIELDS]
+    line = func.unnest(*arrays).table_valued(*_LINE_FIELDS).render_derived(name="line")
+    rows = select(sale.c.id, *(line.c[name] for name in _LINE_FIELDS)).select_from(sale.join(line, true()))
+    return insert(_lines).from_select(["sale_id", *_LINE_FIELDS], rows).add_cte(sale).returning(_lines.c.sale_id)
+
+
+_INSERT_SALE_WITH_LINES = _insert_sale_with_lines()
 
 
 @dataclass(frozen=True)
@@ -56,8 +77,11 @@ class SaleRepo:
         self.session.add(sale)
 
     def insert(self, sale: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> int:
-        """Insert a sale (its columns) and its lines (theirs, without `sale_id`): two Core statements built
-        once, no ORM flush; the new sale's id."""
+        """Insert a sale (every column but `id`) and its lines (theirs, without `sale_id`), no ORM flush: the
+        new sale's id. One statement on PostgreSQL; elsewhere the sale, then its lines."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            arrays = {f"line_{name}": [line[name] for line in lines] for name in _LINE_FIELDS}
+            return int(self.session.execute(_INSERT_SALE_WITH_LINES, {**sale, **arrays}).scalars().first())
         sale_id = int(self.session.execute(_INSERT_SALE, sale).scalar_one())
         self.session.execute(_INSERT_LINES, [{**line, "sale_id": sale_id} for line in lines])
         return sale_id

@@ -81,9 +81,8 @@ class CartService:
         """Add `quantity` of a product (or increase its item). Raises ProductNotFound, InsufficientStock."""
         with self.uow:
             product = self._sellable(product_id, quantity)
-            cart_id = self.carts.ensure_cart(caller.id)
             # One atomic upsert: two concurrent adds both count, then the result is checked.
-            item_quantity = self.carts.add_quantity(cart_id, product_id, quantity)
+            item_quantity = self.carts.add(caller.id, product_id, quantity)
             if item_quantity > MAX_ITEM_QUANTITY:
                 raise InvalidInput(
                     {"quantity": [f"A cart item holds at most {MAX_ITEM_QUANTITY} units."]},

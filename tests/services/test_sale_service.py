@@ -82,11 +82,12 @@ def _checkout_statements(db_session: Session, *, idempotency_key: str | None = N
     return result.sale, statements
 
 
-def test_a_checkout_takes_six_statements_and_numbers_the_invoice_last(db_session: Session) -> None:
+def test_a_checkout_takes_five_statements_and_numbers_the_invoice_last(db_session: Session) -> None:
     sale, statements = _checkout_statements(db_session)
 
-    # address, cart (emptied as it is read), lock+check+decrement, sale, its lines, counter+invoice
-    assert len(statements) == 6, statements
+    # address with the buyer, cart (emptied as it is read), lock+check+decrement, sale with its lines,
+    # counter+invoice
+    assert len(statements) == 5, statements
     assert statements[-1].lstrip().startswith("WITH counter AS")
     assert [line.quantity for line in sale.lines] == [2, 1]
     assert sale.invoice is not None and sale.invoice.number.startswith("INV-")
@@ -95,7 +96,7 @@ def test_a_checkout_takes_six_statements_and_numbers_the_invoice_last(db_session
 def test_a_keyed_checkout_adds_only_the_claim_and_the_attach(db_session: Session) -> None:
     _sale, statements = _checkout_statements(db_session, idempotency_key="k-1")
 
-    assert len(statements) == 8, statements
+    assert len(statements) == 7, statements
     assert statements[-1].lstrip().startswith("WITH counter AS")
 
 
