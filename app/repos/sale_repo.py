@@ -81,7 +81,9 @@ class SaleRepo:
         new sale's id. One statement on PostgreSQL; elsewhere the sale, then its lines."""
         if self.session.get_bind().dialect.name == "postgresql":
             arrays = {f"line_{name}": [line[name] for line in lines] for name in _LINE_FIELDS}
-            return int(self.session.execute(_INSERT_SALE_WITH_LINES, {**sale, **arrays}).scalars().first())
+            sale_id = self.session.execute(_INSERT_SALE_WITH_LINES, {**sale, **arrays}).scalars().first()
+            assert sale_id is not None  # a sale has at least one line
+            return int(sale_id)
         sale_id = int(self.session.execute(_INSERT_SALE, sale).scalar_one())
         self.session.execute(_INSERT_LINES, [{**line, "sale_id": sale_id} for line in lines])
         return sale_id
