@@ -79,8 +79,11 @@ def cached_json(
     when the ETag matches. A hit touches neither the database nor a schema; with `live_stock`
     (which dicts of the rendered data are products, and how to read stock) the stock shown is live.
 
-    `cache_key` comes from app.cache.keys.
+    `cache_key` comes from app.cache.keys. A `ttl` of 0 never stores, so it never reads either.
     """
+    if ttl <= 0:
+        body = _dumps(render())
+        return _respond(body, entries.etag_of(body))
     key = cache_key.key
     family = cache_key.families[0].split(":", 1)[0]
     read = store.read(keys.generation_keys(*cache_key.families), key, keys.stock_prefix() if live_stock else "")
@@ -99,7 +102,7 @@ def _render(
     key: str, ttl: int, render: Callable[[], Any], generations: str | None, live_stock: tuple[Items, Any] | None
 ) -> tuple[bytes, str]:
     data = render()
-    if not live_stock:
+    if not live_stock or generations is None:  # nothing to template: it will not be kept
         body = _dumps(data)
         entry = entries.Entry([], entries.etag_of(body), body)
         _keep(key, ttl, generations, entry)

@@ -151,7 +151,7 @@ class ProductService:
                 image_url=image_url,
             )
             self.products.add(product)
-            self._commit(product)
+            self._commit(product, None)
         return CatalogProduct.of(product, self.shop.currency)
 
     def replace(
@@ -183,9 +183,10 @@ class ProductService:
         Raises ProductNotFound, DuplicateSku."""
         with self.uow:
             product = self._get_any(product_id)
+            before = counts.filtered(product)
             for field, value in changes.items():
                 setattr(product, field, value)
-            self._commit(product)
+            self._commit(product, before)
         return CatalogProduct.of(product, self.shop.currency)
 
     def archive(self, product_id: int) -> None:
@@ -197,8 +198,9 @@ class ProductService:
             product = self._get_any(product_id)
             if not product.is_active:
                 return
+            before = counts.filtered(product)
             product.is_active = False
-            self._commit(product)
+            self._commit(product, before)
 
     def _get_any(self, product_id: int) -> Product:
         product = self.products.get(product_id)
@@ -206,10 +208,12 @@ class ProductService:
             raise _not_found(product_id)
         return product
 
-    def _commit(self, product: Product) -> None:
+    def _commit(self, product: Product, before: counts.Filtered | None) -> None:
+        """Commit an admin write of `product`, whose filtered values were `before` (None: a new product)."""
         sku = product.sku  # read before a failed commit expires it
-        # An admin edit changes what every page may show: the whole catalog, and the product's live stock.
-        self.uow.after_commit(lambda: keys.bump(keys.CATALOG))
+        # An admin edit changes what every page may show: the whole catalog, and the product's live stock;
+        # the numbers of matches only where it changed a value some filter reads.
+        self.uow.after_commit(lambda: keys.bump(keys.CATALOG, *counts.moved(before, counts.filtered(product))))
         self.uow.after_commit(lambda: stock.invalidate([product.id]))
         self.uow.commit({"uq_products_sku": lambda: DuplicateSku(f"Another product already has the SKU {sku!r}.")})
 
