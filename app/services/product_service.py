@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypedDict, Unpack
@@ -13,10 +13,13 @@ from app.cache import counts, keys, stock
 from app.config import ShopSettings
 from app.extensions import db
 from app.models import Product
-from app.repos.product_repo import CatalogQuery, ProductRepo
+from app.repos.product_repo import CatalogQuery, ProductRepo, ProductRow
 from app.services.unit_of_work import UnitOfWork
 from app.utils.exceptions import DuplicateSku, ProductNotFound
 from app.utils.pagination import Page, parse_cursor
+
+# What a count depends on: the query without its page and order.
+FILTERS = tuple(field.name for field in fields(CatalogQuery) if field.name not in {"page", "per_page", "sort"})
 
 
 def _not_found(product_id: int) -> ProductNotFound:
@@ -42,7 +45,8 @@ class CatalogProduct:
     updated_at: datetime
 
     @classmethod
-    def of(cls, product: Product, currency: str) -> CatalogProduct:
+    def of(cls, product: Product | ProductRow, currency: str) -> CatalogProduct:
+        """From a product, or a row of the products table's columns."""
         return cls(
             id=product.id,
             sku=product.sku,
@@ -51,7 +55,7 @@ class CatalogProduct:
             price=product.price,
             currency=currency,
             stock=product.stock,
-            in_stock=product.in_stock,
+            in_stock=product.stock > 0,
             category=product.category,
             image_url=product.image_url,
             is_active=product.is_active,
@@ -222,5 +226,5 @@ class ProductService:
         # cursor, whose position may have moved since the first page.
         if positional and ((0 < row_count < query.per_page) or (row_count == 0 and query.page == 1)):
             return query.offset + row_count
-        filters: dict[str, Any] = {k: v for k, v in asdict(query).items() if k not in {"page", "per_page", "sort"}}
+        filters: dict[str, Any] = {name: getattr(query, name) for name in FILTERS}
         return counts.cached_count(keys.catalog_count(filters), filters, lambda: self.products.count(query))

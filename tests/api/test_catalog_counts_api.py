@@ -309,7 +309,9 @@ def reads_of(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return keys
 
 
-@pytest.mark.parametrize(("server", "entries"), [("pages_off", ["count"])], ids=["pages-off"])
+@pytest.mark.parametrize(
+    ("server", "entries"), [("pages_off", ["count"]), ("client", ["list", "count"])], ids=["pages-off", "pages-on"]
+)
 def test_a_list_miss_reads_each_entry_once(
     request: pytest.FixtureRequest,
     db_session: Session,
