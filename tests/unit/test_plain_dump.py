@@ -11,7 +11,9 @@ from marshmallow import Schema, fields, post_dump
 
 from app.schemas.base import plain_dump
 from app.schemas.product import ProductOut, ProductPage
+from app.schemas.sale import SalesAnalyticsOut
 from app.services.product_service import CatalogProduct
+from app.services.sales_analytics_service import DailyRevenue, ProductSales, SalesAnalytics
 from app.utils.pagination import Page
 
 
@@ -44,6 +46,21 @@ def test_a_page_dumps_as_its_schema_would(cursor: str | None) -> None:
 
 def test_a_product_dumps_as_its_schema_would() -> None:
     assert plain_dump(ProductOut())(product(5)) == ProductOut().dump(product(5))
+
+
+def test_sales_analytics_dump_as_their_schema_would() -> None:
+    analytics = SalesAnalytics(
+        sales_count=3,
+        revenue_total=Decimal("30.5"),
+        average_order_value=Decimal("10.17"),
+        items_sold=4,
+        revenue_by_day=[DailyRevenue("2026-01-02", 1, Decimal("10")), DailyRevenue("2026-01-03", 2, Decimal("20.5"))],
+        top_products=[ProductSales(7, "Mug", 3, Decimal("21.00")), ProductSales(8, "Lamp", 1, Decimal("9.5"))],
+        by_status={"cancelled": 1, "pending": 3},
+        currency="USD",
+    )
+
+    assert plain_dump(SalesAnalyticsOut())(analytics) == SalesAnalyticsOut().dump(analytics)
 
 
 def test_a_schema_with_dump_hooks_is_refused() -> None:
