@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from flask.testing import FlaskClient
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
-from app.models import Base
+from app.models import Base, Product, User
+from tests.builders import make_address, make_cart, make_user
 
 PROBLEM = "application/problem+json"
 
@@ -60,6 +63,24 @@ def count_statements() -> Iterator[StatementCounter]:
         yield counter
     finally:
         event.remove(Engine, "before_cursor_execute", record)
+
+
+def buy(
+    client: FlaskClient,
+    session: Session,
+    auth_headers: Callable[[User], dict[str, str]],
+    product: Product,
+    qty: int,
+) -> Any:
+    """A new buyer checks out `qty` of `product` through the API; the sale as answered. The test's session
+    forgets what it held of the rows the checkout changed."""
+    buyer = make_user(session)
+    address = make_address(session, buyer)
+    make_cart(session, buyer, {product: qty})
+    response = client.post("/api/sales/checkout", json={"delivery_address_id": address.id}, headers=auth_headers(buyer))
+    assert response.status_code == 201, response.get_json()
+    session.expire_all()
+    return response.get_json()
 
 
 def truncate_all(connection: Connection) -> None:

@@ -12,6 +12,7 @@ from app.api.spec import Blueprint
 from app.cache import keys, policy
 from app.cache.response import cached_json, served_from_cache
 from app.models.user import Role
+from app.schemas.base import plain_dump
 from app.schemas.product import ConditionalHeaders, ProductIn, ProductOut, ProductPage, ProductPatch, ProductQuery
 from app.security.decorators import require_roles
 from app.services.product_service import CatalogProduct, ProductService
@@ -43,9 +44,13 @@ PRODUCT_EXAMPLE = {
 
 # Schema instances, not classes: webargs would build a new schema per request (measured: 3% of a cached read).
 QUERY, CONDITIONAL = ProductQuery(), ConditionalHeaders()
+# What a cache miss dumps, field by field as ProductPage and ProductOut would, at a fifth of the CPU.
+DUMP_PAGE, DUMP_PRODUCT = plain_dump(ProductPage()), plain_dump(ProductOut())
 
 
 def _list_as_sent() -> keys.CacheKey | None:
+    if not policy.lists_cached():  # no page is ever stored: nothing to look for
+        return None
     return keys.catalog_list_as_sent(request.query_string)
 
 
@@ -67,7 +72,8 @@ def list_products(query: dict[str, Any], _headers: dict[str, str]) -> Response:
     Public and cached, with live stock: `stock` and `in_stock` are current on every read, from any
     instance. Browsing pages keep CATALOG_LIST_TTL (30 min by default), searches, price ranges and deep
     pages CATALOG_TAIL_TTL (60 s); every admin product write, and a product selling out or coming back
-    in stock, refreshes them at once.
+    in stock, refreshes them at once. `total` is exact: its count is kept (CATALOG_COUNT_TTL, 1 h, for
+    browsing filters) until a product joins or leaves what the filters match.
     Without `sort`, results are ranked by relevance when `q` is given, else newest first.
     Every answer carries `next_cursor` (null on the last page): send it back as `cursor` with the same
     filters, sort and `per_page` for the next page, as fast at any depth; `page` suits shallow pages.
@@ -78,7 +84,7 @@ def list_products(query: dict[str, Any], _headers: dict[str, str]) -> Response:
     return cached_json(
         keys.catalog_list(query),
         policy.list_ttl(query),
-        lambda: ProductPage().dump(ProductService(shop()).list_page(**query)),
+        lambda: DUMP_PAGE(ProductService(shop()).list_page(**query)),
         name="product list",
         live_stock=(_page_items, _stock_of),
     )
@@ -99,7 +105,7 @@ def get_product(_headers: dict[str, str], product_id: int) -> Response:
     return cached_json(
         keys.product_detail(product_id),
         current_app.config["PRODUCT_DETAIL_TTL"],
-        lambda: ProductOut().dump(ProductService(shop()).get(product_id)),
+        lambda: DUMP_PRODUCT(ProductService(shop()).get(product_id)),
         name=f"product {product_id}",
         live_stock=(_one_item, _stock_of),
     )

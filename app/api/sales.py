@@ -13,7 +13,7 @@ from app.cache import keys
 from app.cache.response import cached_json
 from app.models import Invoice, Sale
 from app.models.user import Role
-from app.schemas.base import Money, PageQuery
+from app.schemas.base import Money, PageQuery, plain_dump
 from app.schemas.cart import CartOut, CartTotalOut
 from app.schemas.cart_product import CartItemIn, CartItemPatch
 from app.schemas.invoice import InvoiceOut
@@ -57,6 +57,8 @@ SALE_LINKS = {
     "ChangeSaleStatus": {"operationId": "updateSaleStatus", "parameters": {"sale_id": SALE_ID}},
 }
 CHECKOUT_EXAMPLE = {"delivery_address_id": 1, "notes": "Leave it with the neighbour at number 14."}
+# Analytics list a row a day: dumped field by field as SalesAnalyticsOut would, at a fraction of the CPU.
+DUMP_ANALYTICS = plain_dump(SalesAnalyticsOut())
 
 
 class CheckoutConflict(ProblemSchema):
@@ -239,7 +241,7 @@ def list_all_sales(query: dict[str, Any]) -> Response:
 
     def render() -> Any:
         if query["analytics"]:
-            return SalesAnalyticsOut().dump(SalesAnalyticsService(shop()).analytics(**filters))
+            return DUMP_ANALYTICS(SalesAnalyticsService(shop()).analytics(**filters))
         return SalePage().dump(SaleService().admin_list(page=query["page"], per_page=query["per_page"], **filters))
 
     return cached_json(keys.admin_sales(query), current_app.config["ADMIN_SALES_TTL"], render, name="admin_sales")

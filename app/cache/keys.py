@@ -5,7 +5,8 @@ of its families, and a read compares them with the current ones in the same roun
 bumps a generation, so every process sees fresh data on its next read; a new entry overwrites the
 old one in place, so each distinct query holds at most one entry at a time.
 
-Families: `catalog` (lists, details, counts), `cart:<user>` (that user's cart total), `admin_sales`.
+Families: `catalog` (lists, details), `catalog_members` and `catalog_members:<field>` (the numbers of
+matches, see app/cache/counts.py), `cart:<user>` (that user's cart total), `admin_sales`.
 Live stock has its own keys, one per product (`stock:<id>`), see app/cache/stock.py.
 """
 
@@ -27,7 +28,12 @@ from app.cache import store
 log = logging.getLogger("app.cache")
 
 CATALOG = "catalog"
+# Which products the catalog holds (created, archived, restored): every count depends on it.
+MEMBERS = "catalog_members"
 ADMIN_SALES = "admin_sales"
+# The product field each list filter reads (CatalogQuery in app/repos/product_repo.py). A count under a
+# filter also depends on the family of that field, bumped only when some product's value of it changes.
+FILTER_FIELDS = {"q": "text", "category": "category", "min_price": "price", "max_price": "price", "in_stock": "stock"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,11 @@ class CacheKey:
 
 def cart_family(user_id: int) -> str:
     return f"cart:{user_id}"
+
+
+def members_family(field: str) -> str:
+    """The family of the counts whose filters read `field` (a value of FILTER_FIELDS)."""
+    return f"{MEMBERS}:{field}"
 
 
 def _prefix() -> str:
@@ -126,8 +137,13 @@ def product_detail(product_id: int) -> CacheKey:
 
 
 def catalog_count(filters: Mapping[str, Any]) -> CacheKey:
-    """The number of products matching `filters` (no page, no sort)."""
-    return CacheKey(f"{_prefix()}e:{CATALOG}:count:{_digest(canonical(filters))}", (CATALOG,))
+    """The number of products matching `filters` (no page, no sort): kept across catalog edits, until the
+    membership changes or a product's value of a field these filters read does."""
+    fields = sorted(
+        {FILTER_FIELDS[name] for name, value in filters.items() if name in FILTER_FIELDS and value is not None}
+    )
+    families = (MEMBERS, *(members_family(field) for field in fields))
+    return CacheKey(f"{_prefix()}e:{CATALOG}:count:{_digest(canonical(filters))}", families)
 
 
 def cart_total(user_id: int) -> CacheKey:

@@ -9,6 +9,8 @@ Every distinct list query is its own entry, so a client could mint entries witho
   CATALOG_LIST_TTL; everything else, the long tail, lives CATALOG_TAIL_TTL (60 s): at a client's rate
   limit (RATELIMIT_DEFAULT, 300/min) one client holds at most ~300 tail entries at any moment;
 - admin listings with archived products are never cached;
+- the number of matches of a browsing filter set keeps CATALOG_COUNT_TTL, even when pages are not
+  stored at all (both list TTLs 0); a search's or price range's lives CATALOG_TAIL_TTL like its pages;
 - no entry is larger than CACHE_MAX_ENTRY_BYTES (a bigger body is served, not cached);
 - Redis itself: maxmemory with an eviction policy (README, Caching) as the last word.
 """
@@ -46,8 +48,14 @@ def list_ttl(query: Mapping[str, Any]) -> int:
     return _config("CATALOG_LIST_TTL") if is_head(query) else _config("CATALOG_TAIL_TTL")
 
 
+def lists_cached() -> bool:
+    """False when no list page is ever stored (CATALOG_LIST_TTL and CATALOG_TAIL_TTL both 0)."""
+    return _config("CATALOG_LIST_TTL") > 0 or _config("CATALOG_TAIL_TTL") > 0
+
+
 def count_ttl(filters: Mapping[str, Any]) -> int:
-    """Seconds the number of matches of a filter set may stay cached."""
+    """Seconds the number of matches of a filter set may stay cached: browsing filter sets (few) keep
+    CATALOG_COUNT_TTL whatever their pages do; searches and price ranges (without end) the tail's TTL."""
     if filters.get("include_archived"):
         return 0
-    return _config("CATALOG_LIST_TTL") if is_head(filters) else _config("CATALOG_TAIL_TTL")
+    return _config("CATALOG_COUNT_TTL") if is_head(filters) else _config("CATALOG_TAIL_TTL")

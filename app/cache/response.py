@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 
 from app.cache import entries, keys, stock, store
 from app.cache.backend import Read
@@ -42,6 +42,7 @@ def served_from_cache(
                     metrics.cache_lookup(cache_key.families[0].split(":", 1)[0], hit=True)
                     log.debug("CACHE HIT: %s (key: %s)", name.format(**kwargs), cache_key.key)
                     return _respond(*hit)
+                g.cache_missed = (cache_key.key, read)  # cached_json under the same key need not read again
             return view(*args, **kwargs)
 
         return wrapper
@@ -79,11 +80,18 @@ def cached_json(
     when the ETag matches. A hit touches neither the database nor a schema; with `live_stock`
     (which dicts of the rendered data are products, and how to read stock) the stock shown is live.
 
-    `cache_key` comes from app.cache.keys.
+    `cache_key` comes from app.cache.keys. A `ttl` of 0 never stores, so it never reads either.
     """
+    if ttl <= 0:
+        body = _dumps(render())
+        return _respond(body, entries.etag_of(body))
     key = cache_key.key
     family = cache_key.families[0].split(":", 1)[0]
-    read = store.read(keys.generation_keys(*cache_key.families), key, keys.stock_prefix() if live_stock else "")
+    missed = g.pop("cache_missed", None)
+    if missed is not None and missed[0] == key:
+        read = missed[1]
+    else:
+        read = store.read(keys.generation_keys(*cache_key.families), key, keys.stock_prefix() if live_stock else "")
     hit = _hit(read, live_stock[1] if live_stock else None)
     if hit is not None:
         metrics.cache_lookup(family, hit=True)
@@ -99,7 +107,7 @@ def _render(
     key: str, ttl: int, render: Callable[[], Any], generations: str | None, live_stock: tuple[Items, Any] | None
 ) -> tuple[bytes, str]:
     data = render()
-    if not live_stock:
+    if not live_stock or generations is None:  # nothing to template: it will not be kept
         body = _dumps(data)
         entry = entries.Entry([], entries.etag_of(body), body)
         _keep(key, ttl, generations, entry)

@@ -4,8 +4,9 @@ Cached catalog entries hold everything but stock; each product's stock is its ow
 (`stock:<id>`, the number as text) read in the same round trip as the entry and written into the body.
 
 - After a checkout, a cancellation or an admin change commits, `changed()` replaces the stock keys
-  of the products it touched with unique tombstones, and bumps the catalog generation only when a
-  product went in or out of stock (the `in_stock` pages and their counts depend on that).
+  of the products it touched with unique tombstones, and bumps the catalog generation and the counts
+  that filter on stock only when a product went in or out of stock (the `in_stock` pages and their
+  counts depend on that).
 - A read that finds a tombstone or no value reads those products' stock from PostgreSQL (one
   statement) and writes it back only if the key still holds what the read saw, so a value read
   before a sale committed can never overwrite that sale's tombstone.
@@ -40,7 +41,7 @@ def changed(before: Mapping[int, int], after: Mapping[int, int]) -> None:
     flipped = sorted(pid for pid, stock in after.items() if (before.get(pid, 0) > 0) != (stock > 0))
     if flipped:
         log.debug("products %s went in or out of stock", flipped)
-        keys.bump(keys.CATALOG)
+        keys.bump(keys.CATALOG, keys.members_family("stock"))
 
 
 def invalidate(product_ids: Sequence[int]) -> None:

@@ -119,7 +119,7 @@ class DemoService:
                     )
                     added += 1
             if added:
-                self.uow.after_commit(lambda: keys.bump(keys.CATALOG))
+                self.uow.after_commit(lambda: keys.bump(keys.CATALOG, keys.MEMBERS))
             self.uow.commit()
         return added
 
@@ -127,4 +127,4 @@ class DemoService:
         """Drop every table, the migration history included, so `db upgrade` starts from nothing."""
         self.system.drop_all_tables()
         # Ids start again from 1: entries cached from the old rows must not answer for the new ones.
-        keys.bump(keys.CATALOG, keys.ADMIN_SALES)
+        keys.bump(keys.CATALOG, keys.MEMBERS, keys.ADMIN_SALES)

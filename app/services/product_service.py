@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypedDict, Unpack
@@ -13,10 +13,13 @@ from app.cache import counts, keys, stock
 from app.config import ShopSettings
 from app.extensions import db
 from app.models import Product
-from app.repos.product_repo import CatalogQuery, ProductRepo
+from app.repos.product_repo import CatalogQuery, ProductRepo, ProductRow
 from app.services.unit_of_work import UnitOfWork
 from app.utils.exceptions import DuplicateSku, ProductNotFound
 from app.utils.pagination import Page, parse_cursor
+
+# What a count depends on: the query without its page and order.
+FILTERS = tuple(field.name for field in fields(CatalogQuery) if field.name not in {"page", "per_page", "sort"})
 
 
 def _not_found(product_id: int) -> ProductNotFound:
@@ -42,7 +45,8 @@ class CatalogProduct:
     updated_at: datetime
 
     @classmethod
-    def of(cls, product: Product, currency: str) -> CatalogProduct:
+    def of(cls, product: Product | ProductRow, currency: str) -> CatalogProduct:
+        """From a product, or a row of the products table's columns."""
         return cls(
             id=product.id,
             sku=product.sku,
@@ -51,7 +55,7 @@ class CatalogProduct:
             price=product.price,
             currency=currency,
             stock=product.stock,
-            in_stock=product.in_stock,
+            in_stock=product.stock > 0,
             category=product.category,
             image_url=product.image_url,
             is_active=product.is_active,
@@ -151,7 +155,7 @@ class ProductService:
                 image_url=image_url,
             )
             self.products.add(product)
-            self._commit(product)
+            self._commit(product, None)
         return CatalogProduct.of(product, self.shop.currency)
 
     def replace(
@@ -183,9 +187,10 @@ class ProductService:
         Raises ProductNotFound, DuplicateSku."""
         with self.uow:
             product = self._get_any(product_id)
+            before = counts.filtered(product)
             for field, value in changes.items():
                 setattr(product, field, value)
-            self._commit(product)
+            self._commit(product, before)
         return CatalogProduct.of(product, self.shop.currency)
 
     def archive(self, product_id: int) -> None:
@@ -197,8 +202,9 @@ class ProductService:
             product = self._get_any(product_id)
             if not product.is_active:
                 return
+            before = counts.filtered(product)
             product.is_active = False
-            self._commit(product)
+            self._commit(product, before)
 
     def _get_any(self, product_id: int) -> Product:
         product = self.products.get(product_id)
@@ -206,10 +212,12 @@ class ProductService:
             raise _not_found(product_id)
         return product
 
-    def _commit(self, product: Product) -> None:
+    def _commit(self, product: Product, before: counts.Filtered | None) -> None:
+        """Commit an admin write of `product`, whose filtered values were `before` (None: a new product)."""
         sku = product.sku  # read before a failed commit expires it
-        # An admin edit changes what every page may show: the whole catalog, and the product's live stock.
-        self.uow.after_commit(lambda: keys.bump(keys.CATALOG))
+        # An admin edit changes what every page may show: the whole catalog, and the product's live stock;
+        # the numbers of matches only where it changed a value some filter reads.
+        self.uow.after_commit(lambda: keys.bump(keys.CATALOG, *counts.moved(before, counts.filtered(product))))
         self.uow.after_commit(lambda: stock.invalidate([product.id]))
         self.uow.commit({"uq_products_sku": lambda: DuplicateSku(f"Another product already has the SKU {sku!r}.")})
 
@@ -218,5 +226,5 @@ class ProductService:
         # cursor, whose position may have moved since the first page.
         if positional and ((0 < row_count < query.per_page) or (row_count == 0 and query.page == 1)):
             return query.offset + row_count
-        filters: dict[str, Any] = {k: v for k, v in asdict(query).items() if k not in {"page", "per_page", "sort"}}
+        filters: dict[str, Any] = {name: getattr(query, name) for name in FILTERS}
         return counts.cached_count(keys.catalog_count(filters), filters, lambda: self.products.count(query))

@@ -63,11 +63,12 @@ class SalesAnalyticsService:
         where = SaleFilter.of(status=status, user_id=user_id, date_from=date_from, date_to=date_to)
         by_status: dict[str, int] = {}
         by_day: dict[str, tuple[int, Decimal]] = {}
-        for day, day_status, n, day_revenue in self.sales.by_day_and_status(where):
-            by_status[day_status] = by_status.get(day_status, 0) + n
-            if day_status != SaleStatus.CANCELLED:
-                sales, revenue_so_far = by_day.get(day, (0, Decimal("0")))
-                by_day[day] = (sales + n, revenue_so_far + day_revenue)
+        for day, day_revenue, day_statuses in self.sales.by_day(where):
+            for day_status, n in day_statuses.items():
+                by_status[day_status] = by_status.get(day_status, 0) + n
+            sold = sum(n for day_status, n in day_statuses.items() if day_status != SaleStatus.CANCELLED)
+            if sold:
+                by_day[day] = (sold, day_revenue)
         count = sum(n for n, _r in by_day.values())
         revenue = sum((r for _n, r in by_day.values()), Decimal("0"))
         items_sold, top = self.sales.lines_summary(where, TOP_PRODUCTS)
@@ -78,6 +79,6 @@ class SalesAnalyticsService:
             items_sold=items_sold,
             revenue_by_day=[DailyRevenue(d, n, r) for d, (n, r) in sorted(by_day.items())],
             top_products=[ProductSales(*row) for row in top],
-            by_status=by_status,
+            by_status=dict(sorted(by_status.items())),
             currency=self.shop.currency,
         )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models import Product, User
 from tests.builders import make_address, make_cart, make_product, make_user
+from tests.helpers import buy
 
 pytestmark = [pytest.mark.cache, pytest.mark.products]
 
@@ -69,21 +70,9 @@ def seen_as(stock: int) -> dict[str, Any]:
     return {"detail": (stock, stock > 0), "list": (stock, stock > 0), "in_stock_page": stock > 0}
 
 
-def buy(
-    client: FlaskClient, session: Session, auth_headers: Callable[[User], Headers], product: Product, qty: int
-) -> Any:
-    buyer = make_user(session)
-    address = make_address(session, buyer)
-    make_cart(session, buyer, {product: qty})
-    response = client.post("/api/sales/checkout", json={"delivery_address_id": address.id}, headers=auth_headers(buyer))
-    assert response.status_code == 201, response.get_json()
-    fresh(session)
-    return response.get_json()
-
-
 def fresh(session: Session) -> None:
-    """The test shares the first app's session (its app context is held), so drop what it remembers of rows
-    a request changed with a bulk UPDATE; each production request has a session of its own."""
+    """Drop what the test's session remembers of rows a request changed with a bulk UPDATE; each request has a
+    session of its own."""
     session.expire_all()
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Cart, CartProduct, IdempotencyKey, Invoice, Product, Sale, User
@@ -616,6 +617,39 @@ def test_analytics_sum_the_non_cancelled_sales(client: FlaskClient, db_session: 
     ]
     revenue = db_session.scalar(select(func.sum(Sale.total)).where(Sale.status != "cancelled"))
     assert Decimal(body["revenue_total"]) == revenue
+
+
+def test_analytics_go_by_utc_day_and_leave_out_days_of_only_cancelled_sales(
+    client: FlaskClient, db_session: Session, auth_headers: Headers
+) -> None:
+    user = make_user(db_session)
+    address = make_address(db_session, user)
+    tea = make_product(db_session, price="2.00", stock=100, name="Tea")
+    headers = auth_headers(user)
+    sales = []
+    for quantity in (1, 2, 3, 4):
+        client.post("/api/sales/cart/items", json={"product_id": tea.id, "quantity": quantity}, headers=headers)
+        sales.append(checkout(client, headers, address.id).get_json()["id"])
+    client.post(f"/api/sales/{sales[3]}/cancel", headers=headers)
+    moments = [(3, 2, 23, 59), (3, 1, 0, 0), (3, 2, 0, 1), (3, 3, 12, 0)]  # the cancelled one alone on its day
+    for sale_id, (month, day, hour, minute) in zip(sales, moments, strict=True):
+        moment = datetime(2026, month, day, hour, minute, tzinfo=UTC)
+        db_session.execute(update(Sale).where(Sale.id == sale_id).values(created_at=moment))
+    admin = auth_headers(make_user(db_session, role="admin"))
+
+    body = client.get("/api/sales/admin/sales?analytics=true", headers=admin).get_json()
+
+    assert body["revenue_by_day"] == [
+        {"date": "2026-03-01", "sales": 1, "revenue": "4.00"},
+        {"date": "2026-03-02", "sales": 2, "revenue": "8.00"},
+    ]
+    assert body["by_status"] == {"cancelled": 1, "pending": 3}
+    assert (body["sales_count"], body["revenue_total"]) == (3, "12.00")
+    on_one_day = client.get(
+        "/api/sales/admin/sales?analytics=true&date_from=2026-03-02&date_to=2026-03-03", headers=admin
+    )
+    assert on_one_day.get_json()["revenue_by_day"] == [{"date": "2026-03-02", "sales": 2, "revenue": "8.00"}]
+    assert on_one_day.get_json()["by_status"] == {"cancelled": 1, "pending": 2}
 
 
 def test_analytics_of_no_sales_are_zero(client: FlaskClient, db_session: Session, auth_headers: Headers) -> None:
