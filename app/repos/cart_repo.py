@@ -12,7 +12,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from app.models import Cart, CartProduct, Product
 from app.models.base import utcnow
-from app.repos.sql import table_of
+from app.repos.sql import is_postgresql, table_of
 
 # The statements of adding to the cart and checking out are built once (building costs more CPU than
 # running them; see stock_repo). PostgreSQL's INSERT ... ON CONFLICT compiles as SQLite's too.
@@ -93,7 +93,7 @@ class CartRepo:
         """Add `quantity` of a product to the user's cart (creating the cart and the item), atomically: the
         item's new quantity. One statement on PostgreSQL; elsewhere the cart's upsert, then the item's."""
         values = {"user_id": user_id, "product_id": product_id, "quantity": quantity, "now": utcnow()}
-        if self.session.get_bind().dialect.name == "postgresql":
+        if is_postgresql(self.session):
             return int(self.session.execute(_ADD, values).scalar_one())
         values["cart_id"] = self.session.execute(_ENSURE_CART, values).scalar_one()
         return int(self.session.execute(_ADD_QUANTITY, values).scalar_one())

@@ -12,7 +12,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from app.models import Invoice, InvoiceCounter
 from app.models.base import utcnow
-from app.repos.sql import dialect_insert, table_of
+from app.repos.sql import dialect_insert, is_postgresql, table_of
 
 
 def _issue() -> ReturningInsert[Any]:
@@ -61,7 +61,7 @@ class InvoiceRepo:
         On PostgreSQL one statement (_ISSUE), so the counter row is locked only from this statement to
         the commit right after it; elsewhere two.
         """
-        if self.session.get_bind().dialect.name != "postgresql":
+        if not is_postgresql(self.session):
             taken = invoice_number(year, self.next_number(year))
             self.session.execute(insert(Invoice).values(number=taken, **invoice))
             return taken

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Product
 from app.models.product import search_vector
-from app.repos.sql import escape_like
+from app.repos.sql import escape_like, is_postgresql
 from app.utils.pagination import Cursor, scope_of
 
 _WORD = re.compile(r"\w+")
@@ -151,9 +151,6 @@ class ProductRepo:
         statement = self._filtered(select(func.count()).select_from(Product.__table__), query)
         return int(self.session.scalar(statement) or 0)
 
-    def _is_postgresql(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
-
     def _filtered(self, statement: Select[Any], query: CatalogQuery) -> Select[Any]:
         conditions: list[ColumnElement[bool]] = []
         if not query.include_archived:
@@ -173,7 +170,7 @@ class ProductRepo:
     def _matches(self, words: list[str]) -> ColumnElement[bool]:
         if not words:
             return literal(False)
-        if self._is_postgresql():
+        if is_postgresql(self.session):
             # The GIN index ix_products_search serves this: every word, as a word prefix.
             return search_vector().op("@@")(self._tsquery(words))
         # SQLite (make dev): the same meaning without an index, every word at the start of a word.

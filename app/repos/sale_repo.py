@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.models import IdempotencyKey, Sale, SaleProduct
 from app.models.base import utcnow
 from app.models.sale import SaleStatus
-from app.repos.sql import dialect_insert, table_of
+from app.repos.sql import dialect_insert, is_postgresql, table_of
 from app.utils.pagination import Page
 
 _sales, _lines = table_of(Sale), table_of(SaleProduct)
@@ -79,7 +79,7 @@ class SaleRepo:
     def insert(self, sale: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> int:
         """Insert a sale (every column but `id`) and its lines (theirs, without `sale_id`), no ORM flush: the
         new sale's id. One statement on PostgreSQL; elsewhere the sale, then its lines."""
-        if self.session.get_bind().dialect.name == "postgresql":
+        if is_postgresql(self.session):
             arrays = {f"line_{name}": [line[name] for line in lines] for name in _LINE_FIELDS}
             sale_id = self.session.execute(_INSERT_SALE_WITH_LINES, {**sale, **arrays}).scalars().first()
             assert sale_id is not None  # a sale has at least one line
@@ -196,7 +196,7 @@ class SaleRepo:
 
     def _day(self) -> ColumnElement[Any]:
         """The UTC calendar day of a sale, on PostgreSQL and SQLite alike."""
-        if self.session.get_bind().dialect.name == "postgresql":
+        if is_postgresql(self.session):
             return cast(func.timezone("UTC", Sale.created_at), Date)
         return func.date(Sale.created_at)  # SQLite stores UTC text; date() takes its day
 

@@ -9,9 +9,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
+def is_postgresql(session: Session) -> bool:
+    """Whether the session's database is PostgreSQL (else the embedded SQLite): where one statement can do
+    what SQLite needs two for (data-modifying CTEs, arrays)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def dialect_insert(session: Session, table: Any) -> Any:
     """INSERT with ON CONFLICT support for the session's database (PostgreSQL or SQLite)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         return postgresql.insert(table)
     return sqlite.insert(table)
 

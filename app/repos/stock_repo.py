@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.models import Product
-from app.repos.sql import table_of
+from app.repos.sql import is_postgresql, table_of
 
 # The hot statements are built once: building one costs more CPU than running it (about 110 us against
 # 40 us for the sellable lookup, measured in bench/profile_costs.py).
@@ -107,7 +107,7 @@ class StockRepo:
         """
         if not quantities:
             return []
-        if not self._one_statement():
+        if not is_postgresql(self.session):
             locked = self.lock_products(list(quantities))
             by_id = {row.id: row for row in locked}
             if all(
@@ -118,10 +118,6 @@ class StockRepo:
         ids = sorted(quantities)
         rows = self.session.execute(_LOCK_AND_TAKE, {"ids": ids, "quantities": [quantities[i] for i in ids]}).all()
         return [StockRow(*row) for row in rows]
-
-    def _one_statement(self) -> bool:
-        """Whether lock_and_take can lock and decrement in one statement (data-modifying CTEs)."""
-        return self.session.get_bind().dialect.name == "postgresql"
 
     def take_stock(self, quantities: Mapping[int, int]) -> None:
         """Decrement each product's stock by its quantity, in one statement (CHECK stock >= 0 backs it)."""

@@ -12,7 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.models import AuthSession, DeviceToken, User
 from app.models.base import utcnow
 from app.models.user import Role
-from app.repos.sql import escape_like
+from app.repos.sql import escape_like, is_postgresql
 from app.utils.pagination import Page
 
 
@@ -95,7 +95,7 @@ class UserRepo:
         token_basis read that saw the old row.
         """
         voided_at: datetime | None
-        if self._is_postgresql():
+        if is_postgresql(self.session):
             voided_at = self.session.execute(
                 update(User)
                 .where(User.id == user.id)
@@ -209,12 +209,9 @@ class UserRepo:
             delete(DeviceToken).where(DeviceToken.user_id == user_id).execution_options(synchronize_session=False)
         )
 
-    def _is_postgresql(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
-
     def _database_now(self) -> datetime:
         """The database's current time (PostgreSQL's clock_timestamp(); elsewhere the app's clock)."""
-        if self._is_postgresql():
+        if is_postgresql(self.session):
             now: datetime = self.session.execute(select(func.clock_timestamp())).scalar_one()
             return now
         return utcnow()

@@ -28,7 +28,7 @@ def test_the_stock_check_constraint_backs_up_a_missing_lock(
     stale = StockRow(product.id, product.sku, product.name, product.price, 100, True)
     monkeypatch.setattr(StockRepo, "lock_products", lambda self, ids: [stale])  # as if read without a lock
     # The portable path (lock, then UPDATE), as on SQLite; PostgreSQL's one statement checks in the UPDATE.
-    monkeypatch.setattr(StockRepo, "_one_statement", lambda self: False)
+    monkeypatch.setattr("app.repos.stock_repo.is_postgresql", lambda session: False)
 
     with pytest.raises(InsufficientStock):
         CheckoutService(SHOP, db_session).checkout(
