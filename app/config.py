@@ -108,9 +108,8 @@ class Config:
         self.ADMIN_SALES_TTL = int(env.get("ADMIN_SALES_TTL", "600"))
         # The long tail of list queries (search, price bounds, deep pages, odd page sizes) lives this long.
         self.CATALOG_TAIL_TTL = int(env.get("CATALOG_TAIL_TTL", "60"))
-        # The number of matches of a browsing filter set (no q, no price bounds): kept across catalog edits
-        # until the membership changes (app/cache/counts.py), so it may outlive its pages, even when
-        # CATALOG_LIST_TTL is 0. Searches and price ranges keep their counts CATALOG_TAIL_TTL.
+        # The number of matches of a filter set: kept across catalog edits until what its filters match
+        # changes (app/cache/counts.py), so it may outlive its pages, even when both list TTLs are 0.
         self.CATALOG_COUNT_TTL = int(env.get("CATALOG_COUNT_TTL", "3600"))
         # List pages up to this number (without q or price bounds) keep CATALOG_LIST_TTL.
         self.CATALOG_HEAD_PAGES = int(env.get("CATALOG_HEAD_PAGES", "10"))

@@ -72,8 +72,8 @@ def list_products(query: dict[str, Any], _headers: dict[str, str]) -> Response:
     Public and cached, with live stock: `stock` and `in_stock` are current on every read, from any
     instance. Browsing pages keep CATALOG_LIST_TTL (30 min by default), searches, price ranges and deep
     pages CATALOG_TAIL_TTL (60 s); every admin product write, and a product selling out or coming back
-    in stock, refreshes them at once. `total` is exact: its count is kept (CATALOG_COUNT_TTL, 1 h, for
-    browsing filters) until a product joins or leaves what the filters match.
+    in stock, refreshes them at once. `total` is exact: its count is kept (CATALOG_COUNT_TTL, 1 h) until a
+    product joins or leaves what the filters match.
     Without `sort`, results are ranked by relevance when `q` is given, else newest first.
     Every answer carries `next_cursor` (null on the last page): send it back as `cursor` with the same
     filters, sort and `per_page` for the next page, as fast at any depth; `page` suits shallow pages.

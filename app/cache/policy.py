@@ -9,8 +9,9 @@ Every distinct list query is its own entry, so a client could mint entries witho
   CATALOG_LIST_TTL; everything else, the long tail, lives CATALOG_TAIL_TTL (60 s): at a client's rate
   limit (RATELIMIT_DEFAULT, 300/min) one client holds at most ~300 tail entries at any moment;
 - admin listings with archived products are never cached;
-- the number of matches of a browsing filter set keeps CATALOG_COUNT_TTL, even when pages are not
-  stored at all (both list TTLs 0); a search's or price range's lives CATALOG_TAIL_TTL like its pages;
+- the number of matches of a filter set keeps CATALOG_COUNT_TTL, even when pages are not stored at
+  all (both list TTLs 0): a count entry is one number with its generations (a few hundred bytes), so
+  a client minting searches at its rate limit (300/min) holds at most 18,000 of them (~5 MiB);
 - no entry is larger than CACHE_MAX_ENTRY_BYTES (a bigger body is served, not cached);
 - Redis itself: maxmemory with an eviction policy (README, Caching) as the last word.
 """
@@ -54,8 +55,5 @@ def lists_cached() -> bool:
 
 
 def count_ttl(filters: Mapping[str, Any]) -> int:
-    """Seconds the number of matches of a filter set may stay cached: browsing filter sets (few) keep
-    CATALOG_COUNT_TTL whatever their pages do; searches and price ranges (without end) the tail's TTL."""
-    if filters.get("include_archived"):
-        return 0
-    return _config("CATALOG_COUNT_TTL") if is_head(filters) else _config("CATALOG_TAIL_TTL")
+    """Seconds the number of matches of a filter set may stay cached, whatever its pages do."""
+    return 0 if filters.get("include_archived") else _config("CATALOG_COUNT_TTL")
