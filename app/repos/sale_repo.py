@@ -241,7 +241,8 @@ class SaleRepo:
 
     def rebuild_totals(self) -> None:
         """Recompute both totals tables from every sale and line, for sales written around this repo (the
-        benchmark's bulk seeding). The same grouping as the migration that created the tables."""
+        benchmark's bulk seeding), while nothing else writes sales: a checkout committing meanwhile could be
+        counted twice or not at all. The same grouping as the migration that created the tables."""
         day = self._day()
         self.session.execute(delete(SalesByDay))
         self.session.execute(delete(ProductSalesByDay))
