@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, date
+from decimal import Decimal
 from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from app.models import Base, Product, User
+from app.models import Base, Product, ProductSalesByDay, Sale, SaleProduct, SalesByDay, User
+from app.utils.money import to_cents
 from tests.builders import make_address, make_cart, make_user
 
 PROBLEM = "application/problem+json"
@@ -87,3 +91,122 @@ def truncate_all(connection: Connection) -> None:
     """Empty every table of the models, for tests that commit for real."""
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+# --- the analytics' per-day totals, recomputed in Python straight from sales and sale_products ---------------
+
+DayTotals = dict[tuple[date, str], tuple[int, Decimal]]
+ProductTotals = dict[tuple[date, str, int], tuple[str, int, Decimal]]
+
+
+def recomputed_totals(session: Session) -> tuple[DayTotals, ProductTotals]:
+    """What sales_by_day and product_sales_by_day must hold, from every sale and line: per (UTC day, status)
+    the sales and their revenue, and per (day, status, product) the name, units and line totals."""
+    sales = {
+        sale_id: (created_at.astimezone(UTC).date(), status, total)
+        for sale_id, created_at, status, total in (
+            session.execute(select(Sale.id, Sale.created_at, Sale.status, Sale.total))
+        )
+    }
+    days: dict[tuple[date, str], list[Any]] = defaultdict(lambda: [0, Decimal("0")])
+    for day, status, total in sales.values():
+        days[day, status][0] += 1
+        days[day, status][1] += total
+    products: dict[tuple[date, str, int], list[Any]] = defaultdict(lambda: ["", 0, Decimal("0")])
+    lines = session.execute(
+        select(
+            SaleProduct.sale_id, SaleProduct.product_id, SaleProduct.name, SaleProduct.quantity, SaleProduct.line_total
+        )
+    )
+    for sale_id, product_id, name, quantity, line_total in lines:
+        day, status, _total = sales[sale_id]
+        row = products[day, status, product_id]
+        row[0] = max(row[0], name)
+        row[1] += quantity
+        row[2] += line_total
+    return (
+        {key: (n, revenue) for key, (n, revenue) in days.items()},
+        {key: (name, quantity, revenue) for key, (name, quantity, revenue) in products.items()},
+    )
+
+
+def stored_totals(session: Session) -> tuple[DayTotals, ProductTotals]:
+    """What the two totals tables hold, without the rows a status change emptied (zero sales and zero money)."""
+    days = session.execute(select(SalesByDay.sold_on, SalesByDay.status, SalesByDay.sales_count, SalesByDay.revenue))
+    products = session.execute(
+        select(
+            ProductSalesByDay.sold_on,
+            ProductSalesByDay.status,
+            ProductSalesByDay.product_id,
+            ProductSalesByDay.name,
+            ProductSalesByDay.quantity,
+            ProductSalesByDay.revenue,
+        )
+    )
+    return (
+        {(day, status): (n, revenue) for day, status, n, revenue in days if (n, revenue) != (0, 0)},
+        {
+            (day, status, pid): (name, quantity, revenue)
+            for day, status, pid, name, quantity, revenue in products
+            if (quantity, revenue) != (0, 0)
+        },
+    )
+
+
+def recomputed_analytics(
+    session: Session,
+    *,
+    status: str | None = None,
+    user_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> dict[str, Any]:
+    """The body GET /api/sales/admin/sales?analytics=true must answer (but its currency), from every sale and
+    line, filtered as the endpoint filters (whole UTC days, inclusive)."""
+    picked = {}
+    for sale_id, created_at, sale_status, total, owner in session.execute(
+        select(Sale.id, Sale.created_at, Sale.status, Sale.total, Sale.user_id)
+    ):
+        day = created_at.astimezone(UTC).date()
+        if (
+            (status is None or sale_status == status)
+            and (user_id is None or owner == user_id)
+            and (date_from is None or day >= date_from)
+            and (date_to is None or day <= date_to)
+        ):
+            picked[sale_id] = (day, sale_status, total)
+    by_status: dict[str, int] = defaultdict(int)
+    by_day: dict[date, list[Any]] = defaultdict(lambda: [0, Decimal("0")])
+    for day, sale_status, total in picked.values():
+        by_status[sale_status] += 1
+        if sale_status != "cancelled":
+            by_day[day][0] += 1
+            by_day[day][1] += total
+    products: dict[int, list[Any]] = defaultdict(lambda: ["", 0, Decimal("0")])
+    for sale_id, product_id, name, quantity, line_total in session.execute(
+        select(
+            SaleProduct.sale_id, SaleProduct.product_id, SaleProduct.name, SaleProduct.quantity, SaleProduct.line_total
+        )
+    ):
+        if sale_id in picked and picked[sale_id][1] != "cancelled":
+            row = products[product_id]
+            row[0] = max(row[0], name)
+            row[1] += quantity
+            row[2] += line_total
+    count = sum(n for n, _revenue in by_day.values())
+    revenue = sum((r for _n, r in by_day.values()), Decimal("0"))
+    top = sorted(products.items(), key=lambda item: (-item[1][1], -item[1][2], item[0]))[:10]
+    return {
+        "sales_count": count,
+        "revenue_total": f"{revenue:.2f}",
+        "average_order_value": f"{to_cents(revenue / count) if count else Decimal(0):.2f}",
+        "items_sold": sum(quantity for _name, quantity, _revenue in products.values()),
+        "revenue_by_day": [
+            {"date": day.isoformat(), "sales": n, "revenue": f"{r:.2f}"} for day, (n, r) in sorted(by_day.items())
+        ],
+        "top_products": [
+            {"product_id": pid, "name": name, "quantity": quantity, "revenue": f"{r:.2f}"}
+            for pid, (name, quantity, r) in top
+        ],
+        "by_status": dict(sorted(by_status.items())),
+    }

@@ -8,6 +8,7 @@ from app.models.invoice import Invoice, InvoiceCounter
 from app.models.product import Product
 from app.models.sale import IdempotencyKey, Sale
 from app.models.sale_product import SaleProduct
+from app.models.sale_totals import ProductSalesByDay, SalesByDay
 from app.models.user import AuthSession, DeviceToken, User
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "Invoice",
     "InvoiceCounter",
     "Product",
+    "ProductSalesByDay",
     "Sale",
     "SaleProduct",
+    "SalesByDay",
     "User",
 ]

@@ -1,4 +1,4 @@
-"""Data access for sales, their lines, idempotency keys and the sales analytics."""
+"""Data access for sales, their lines, their per-day totals, idempotency keys and the sales analytics."""
 
 from __future__ import annotations
 
@@ -8,37 +8,108 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, Select, bindparam, cast, delete, func, insert, select, true, update
+from sqlalchemy import (
+    Date,
+    FromClause,
+    Integer,
+    Select,
+    Table,
+    bindparam,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.models import IdempotencyKey, Sale, SaleProduct
-from app.models.base import utcnow
+from app.models import IdempotencyKey, ProductSalesByDay, Sale, SaleProduct, SalesByDay
+from app.models.base import UtcDateTime, utcnow
 from app.models.sale import SaleStatus
 from app.repos.sql import dialect_insert, is_postgresql, table_of
 from app.utils.pagination import Page
 
 _sales, _lines = table_of(Sale), table_of(SaleProduct)
+_day_totals, _product_totals = table_of(SalesByDay), table_of(ProductSalesByDay)
 _INSERT_SALE = insert(_sales).returning(_sales.c.id)
 _INSERT_LINES = insert(_lines)
 _LINE_FIELDS = ("product_id", "sku", "name", "unit_price", "quantity", "line_total")
+# The totals' columns that add up; the others (the primary key, the name) are taken as they come.
+_ADDED = frozenset({"sales_count", "quantity", "revenue"})
+
+
+def _utc_day(moment: ColumnElement[Any], *, on_postgresql: bool) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp (a sale's created_at, or a parameter holding one)."""
+    if on_postgresql:
+        return cast(func.timezone("UTC", moment), Date)
+    return func.date(moment)  # SQLite stores UTC text; date() takes its day
+
+
+def _accumulate(upsert: Any, table: Table) -> Any:
+    """`upsert` (an INSERT into a totals table) made to add its counts and money to an existing row of the
+    same key instead: ON CONFLICT (primary key) DO UPDATE SET x = x + excluded.x."""
+    keys = [column.key for column in table.primary_key]
+    changes = {
+        column.key: table.c[column.key] + upsert.excluded[column.key]
+        if column.key in _ADDED
+        else upsert.excluded[column.key]
+        for column in table.c
+        if column.key not in keys
+    }
+    return upsert.on_conflict_do_update(index_elements=keys, set_=changes)
 
 
 def _insert_sale_with_lines() -> ReturningInsert[Any]:
     """PostgreSQL, built once: the sale (a parameter per column) in a CTE, and its lines from one array
-    parameter per line column (:line_<column>), in one statement; the sale's id on each line's row."""
-    sale = (
-        insert(_sales)
-        .values({column.key: bindparam(column.key, type_=column.type) for column in _sales.c if column.key != "id"})
-        .returning(_sales.c.id)
-        .cte("sale")
-    )
+    parameter per line column (:line_<column>), in one statement; the sale's id on each line's row.
+
+    Two more CTEs add the sale to its day's totals: sales_by_day's row first, then the products' rows in
+    product id order (the product CTE reads the day CTE's RETURNING, so PostgreSQL runs them in that order),
+    which is the order every status change takes them in too (SaleRepo._add_to_totals).
+    """
+    params = {column.key: bindparam(column.key, type_=column.type) for column in _sales.c if column.key != "id"}
+    sale = insert(_sales).values(params).returning(_sales.c.id).cte("sale")
     arrays = [bindparam(f"line_{name}", type_=ARRAY(_lines.c[name].type)) for name in _LINE_FIELDS]
     line = func.unnest(*arrays).table_valued(*_LINE_FIELDS).render_derived(name="line")
+    day = (
+        _accumulate(
+            postgresql.insert(_day_totals).values(
+                sold_on=_utc_day(params["created_at"], on_postgresql=True),
+                status=params["status"],
+                sales_count=1,
+                revenue=params["total"],
+            ),
+            _day_totals,
+        )
+        .returning(_day_totals.c.sold_on, _day_totals.c.status)
+        .cte("day_totals")
+    )
+    per_product = (
+        select(day.c.sold_on, day.c.status, line.c.product_id, line.c.name, line.c.quantity, line.c.line_total)
+        .select_from(day.join(line, true()))
+        .order_by(line.c.product_id)
+    )
+    products = _accumulate(
+        postgresql.insert(_product_totals).from_select(
+            ["sold_on", "status", "product_id", "name", "quantity", "revenue"], per_product
+        ),
+        _product_totals,
+    ).cte("product_totals")
     rows = select(sale.c.id, *(line.c[name] for name in _LINE_FIELDS)).select_from(sale.join(line, true()))
-    return insert(_lines).from_select(["sale_id", *_LINE_FIELDS], rows).add_cte(sale).returning(_lines.c.sale_id)
+    return (
+        insert(_lines)
+        .from_select(["sale_id", *_LINE_FIELDS], rows)
+        .add_cte(sale, day, products)
+        .returning(_lines.c.sale_id)
+    )
 
 
 _INSERT_SALE_WITH_LINES = _insert_sale_with_lines()
@@ -50,6 +121,8 @@ class SaleFilter:
 
     status: str | None = None
     user_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None
 
@@ -59,6 +132,8 @@ class SaleFilter:
         return cls(
             status=status,
             user_id=user_id,
+            date_from=date_from,
+            date_to=date_to,
             created_from=datetime.combine(date_from, time.min, UTC) if date_from else None,
             created_before=datetime.combine(date_to + timedelta(days=1), time.min, UTC) if date_to else None,
         )
@@ -73,12 +148,15 @@ class SaleRepo:
     def get(self, sale_id: int) -> Sale | None:
         return self.session.get(Sale, sale_id)
 
-    def add(self, sale: Sale) -> None:
-        self.session.add(sale)
+    def get_for_update(self, sale_id: int) -> Sale | None:
+        """The sale with its row locked until the transaction ends (PostgreSQL; SQLite has one writer): its
+        status cannot change under a status change that moves its figures in the totals."""
+        return self.session.get(Sale, sale_id, with_for_update=True, populate_existing=True)
 
     def insert(self, sale: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> int:
-        """Insert a sale (every column but `id`) and its lines (theirs, without `sale_id`), no ORM flush: the
-        new sale's id. One statement on PostgreSQL; elsewhere the sale, then its lines."""
+        """Insert a sale (every column but `id`) and its lines (theirs, without `sale_id`), no ORM flush, and add
+        them to their day's totals: the new sale's id. One statement on PostgreSQL; elsewhere the sale, its
+        lines, then the totals."""
         if is_postgresql(self.session):
             arrays = {f"line_{name}": [line[name] for line in lines] for name in _LINE_FIELDS}
             sale_id = self.session.execute(_INSERT_SALE_WITH_LINES, {**sale, **arrays}).scalars().first()
@@ -86,6 +164,7 @@ class SaleRepo:
             return int(sale_id)
         sale_id = int(self.session.execute(_INSERT_SALE, sale).scalar_one())
         self.session.execute(_INSERT_LINES, [{**line, "sale_id": sale_id} for line in lines])
+        self._add_to_totals(sale["created_at"], sale["total"], lines, [(sale["status"], 1)])
         return sale_id
 
     def list_for_user(self, user_id: int, page: int, per_page: int) -> Page[Sale]:
@@ -101,28 +180,93 @@ class SaleRepo:
         ).all()
         return Page(items=list(items), page=page, per_page=per_page, total=total)
 
-    def set_status(self, sale_id: int, status: str, *, from_statuses: Iterable[str]) -> bool:
-        """Move a sale to `status` only if it is still in one of `from_statuses`.
+    def set_status(self, sale: Sale, status: str) -> bool:
+        """Move `sale` from the status it was loaded with to `status`, and its figures in the day totals from
+        (its day, that status) to (its day, `status`); False, and nothing changed, if it is no longer in that
+        status.
 
-        The condition is in the UPDATE itself, so of two racing requests exactly one wins.
+        The condition is in the UPDATE itself, so of two racing requests exactly one wins, and the status the
+        figures leave is the one the sale really left (load the sale with get_for_update, and the UPDATE
+        always matches). Three statements: the UPDATE and one upsert per totals table.
         """
         values: dict[str, Any] = {"status": status, "updated_at": utcnow()}
         if status == SaleStatus.CANCELLED:
             values["cancelled_at"] = utcnow()
         row = self.session.execute(
             update(Sale)
-            .where(Sale.id == sale_id, Sale.status.in_(list(from_statuses)))
+            .where(Sale.id == sale.id, Sale.status == sale.status)
             .values(**values)
             .returning(Sale.id)
             .execution_options(synchronize_session=False)
         ).first()
-        return row is not None
+        if row is None:
+            return False
+        lines = [{name: getattr(line, name) for name in _LINE_FIELDS} for line in sale.lines]
+        self._add_to_totals(sale.created_at, sale.total, lines, [(sale.status, -1), (status, 1)])
+        return True
 
-    def line_quantities(self, sale_id: int) -> dict[int, int]:
-        rows = self.session.execute(
-            select(SaleProduct.product_id, SaleProduct.quantity).where(SaleProduct.sale_id == sale_id)
-        ).all()
-        return {product_id: quantity for product_id, quantity in rows}
+    # --- per-day totals ----------------------------------------------------------------------
+
+    def _add_to_totals(
+        self,
+        created_at: datetime,
+        total: Decimal,
+        lines: Sequence[Mapping[str, Any]],
+        moves: Iterable[tuple[str, int]],
+    ) -> None:
+        """Add a sale (`sign` = 1) to, or take it (-1) from, the totals of (its UTC day, `status`) for each
+        (status, sign) of `moves`: one upsert per table, sales_by_day first.
+
+        Rows are written in key order (status, then product id), as checkout writes them, so two status changes
+        of one day wait for each other instead of deadlocking.
+        """
+        day = _utc_day(literal(created_at, UtcDateTime()), on_postgresql=is_postgresql(self.session))
+        ordered = sorted(moves)
+        by_product = sorted(lines, key=lambda line: int(line["product_id"]))
+        days = [{"sold_on": day, "status": s, "sales_count": sign, "revenue": sign * total} for s, sign in ordered]
+        products = [
+            {
+                "sold_on": day,
+                "status": s,
+                "product_id": line["product_id"],
+                "name": line["name"],
+                "quantity": sign * line["quantity"],
+                "revenue": sign * line["line_total"],
+            }
+            for s, sign in ordered
+            for line in by_product
+        ]
+        for table, rows in ((_day_totals, days), (_product_totals, products)):
+            self.session.execute(_accumulate(dialect_insert(self.session, table).values(rows), table))
+
+    def rebuild_totals(self) -> None:
+        """Recompute both totals tables from every sale and line, for sales written around this repo (the
+        benchmark's bulk seeding), while nothing else writes sales: a checkout committing meanwhile could be
+        counted twice or not at all. The same grouping as the migration that created the tables."""
+        day = self._day()
+        self.session.execute(delete(SalesByDay))
+        self.session.execute(delete(ProductSalesByDay))
+        self.session.execute(
+            insert(SalesByDay).from_select(
+                ["sold_on", "status", "sales_count", "revenue"],
+                select(day, Sale.status, func.count(), func.sum(Sale.total)).group_by(day, Sale.status),
+            )
+        )
+        self.session.execute(
+            insert(ProductSalesByDay).from_select(
+                ["sold_on", "status", "product_id", "name", "quantity", "revenue"],
+                select(
+                    day,
+                    Sale.status,
+                    SaleProduct.product_id,
+                    func.max(SaleProduct.name),
+                    func.sum(SaleProduct.quantity),
+                    func.sum(SaleProduct.line_total),
+                )
+                .join(Sale, Sale.id == SaleProduct.sale_id)
+                .group_by(day, Sale.status, SaleProduct.product_id),
+            )
+        )
 
     # --- idempotency keys --------------------------------------------------------------------
 
@@ -196,9 +340,18 @@ class SaleRepo:
 
     def _day(self) -> ColumnElement[Any]:
         """The UTC calendar day of a sale, on PostgreSQL and SQLite alike."""
-        if is_postgresql(self.session):
-            return cast(func.timezone("UTC", Sale.created_at), Date)
-        return func.date(Sale.created_at)  # SQLite stores UTC text; date() takes its day
+        return _utc_day(_sales.c.created_at, on_postgresql=is_postgresql(self.session))
+
+    def _totals_conditions(self, table: Table, where: SaleFilter) -> list[ColumnElement[bool]]:
+        assert where.user_id is None, "the totals are not kept per user"
+        conditions: list[ColumnElement[bool]] = []
+        if where.status is not None:
+            conditions.append(table.c.status == where.status)
+        if where.date_from is not None:
+            conditions.append(table.c.sold_on >= where.date_from)
+        if where.date_to is not None:
+            conditions.append(table.c.sold_on <= where.date_to)
+        return conditions
 
     def by_day(self, where: SaleFilter) -> list[tuple[str, Decimal, dict[str, int]]]:
         """(UTC day, revenue of its sales not cancelled, its sales by status) for every day with sales, in no
@@ -207,32 +360,73 @@ class SaleRepo:
 
         One group a day (not a day and status), unordered, so PostgreSQL aggregates in a hash table instead of
         sorting every sale first (3,000 sales over 62 days: 62 rows instead of 310, half the client CPU)."""
-        day = self._day().label("day")
-        revenue = func.coalesce(func.sum(Sale.total).filter(Sale.status != SaleStatus.CANCELLED), 0)
-        per_status = [func.count().filter(Sale.status == status) for status in _STATUSES]
-        rows = self.session.execute(select(day, revenue, *per_status).where(*self._conditions(where)).group_by(day))
+        one = literal_column("1", Integer)
+        return self._daily(self._day(), _sales.c.status, one, _sales.c.total, self._conditions(where))
+
+    def by_day_from_totals(self, where: SaleFilter) -> list[tuple[str, Decimal, dict[str, int]]]:
+        """As `by_day`, from sales_by_day: a range of its primary key, whatever the number of sales. Not for a
+        filter by user."""
+        table = _day_totals
+        conditions = self._totals_conditions(table, where)
+        return self._daily(table.c.sold_on, table.c.status, table.c.sales_count, table.c.revenue, conditions)
+
+    def _daily(
+        self,
+        day: ColumnElement[Any],
+        status: ColumnElement[str],
+        sales: ColumnElement[int],
+        revenue: ColumnElement[Decimal],
+        conditions: list[ColumnElement[bool]],
+    ) -> list[tuple[str, Decimal, dict[str, int]]]:
+        day = day.label("day")
+        sold = func.coalesce(func.sum(revenue).filter(status != SaleStatus.CANCELLED), 0)
+        per_status = [func.sum(sales).filter(status == value) for value in _STATUSES]
+        rows = self.session.execute(select(day, sold, *per_status).where(*conditions).group_by(day))
         return [
-            (_iso_day(d), Decimal(r), {status: int(n) for status, n in zip(_STATUSES, counts, strict=True) if n})
+            (_iso_day(d), Decimal(r), {value: int(n) for value, n in zip(_STATUSES, counts, strict=True) if n})
             for d, r, *counts in rows
         ]
 
     def lines_summary(self, where: SaleFilter, limit: int) -> tuple[int, list[tuple[int, str, int, Decimal]]]:
         """(items sold, the top `limit` products) over the non-cancelled sales' lines: one statement (the
         items sold is a window sum over every product's group, taken before the LIMIT)."""
-        quantity = func.sum(SaleProduct.quantity).label("quantity")
-        revenue = func.sum(SaleProduct.line_total).label("revenue")
+        lines = _lines.join(_sales, _sales.c.id == _lines.c.sale_id)
+        conditions = [Sale.status != SaleStatus.CANCELLED, *self._conditions(where)]
+        columns = (_lines.c.product_id, _lines.c.name, _lines.c.quantity, _lines.c.line_total)
+        return self._top_products(lines, columns, conditions, limit)
+
+    def lines_summary_from_totals(
+        self, where: SaleFilter, limit: int
+    ) -> tuple[int, list[tuple[int, str, int, Decimal]]]:
+        """As `lines_summary`, from product_sales_by_day: a product's row a day and status, whatever the number
+        of sales (rows a status change emptied are skipped). Not for a filter by user."""
+        table = _product_totals
+        conditions = [
+            table.c.status != SaleStatus.CANCELLED,
+            table.c.quantity > 0,
+            *self._totals_conditions(table, where),
+        ]
+        columns = (table.c.product_id, table.c.name, table.c.quantity, table.c.revenue)
+        return self._top_products(table, columns, conditions, limit)
+
+    def _top_products(
+        self,
+        source: FromClause,
+        columns: tuple[ColumnElement[int], ColumnElement[str], ColumnElement[int], ColumnElement[Decimal]],
+        conditions: list[ColumnElement[bool]],
+        limit: int,
+    ) -> tuple[int, list[tuple[int, str, int, Decimal]]]:
+        """(items sold, the top `limit` products) from `source`'s (product id, name, units, money) `columns`.
+        A product shows the greatest of its names in the range (they differ only if it was renamed)."""
+        product_id, name, units, money = columns
+        quantity = func.sum(units).label("quantity")
+        revenue = func.sum(money).label("revenue")
         rows = self.session.execute(
-            select(
-                SaleProduct.product_id,
-                func.max(SaleProduct.name),
-                quantity,
-                revenue,
-                func.sum(func.sum(SaleProduct.quantity)).over().label("items_sold"),
-            )
-            .join(Sale, Sale.id == SaleProduct.sale_id)
-            .where(Sale.status != SaleStatus.CANCELLED, *self._conditions(where))
-            .group_by(SaleProduct.product_id)
-            .order_by(quantity.desc(), revenue.desc(), SaleProduct.product_id)
+            select(product_id, func.max(name), quantity, revenue, func.sum(func.sum(units)).over().label("items_sold"))
+            .select_from(source)
+            .where(*conditions)
+            .group_by(product_id)
+            .order_by(quantity.desc(), revenue.desc(), product_id)
             .limit(limit)
         ).all()
         items_sold = int(rows[0][4]) if rows else 0

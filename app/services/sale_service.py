@@ -31,6 +31,13 @@ OWNER_CANCELLABLE = (SaleStatus.PENDING,)
 ADMIN_CANCELLABLE = (SaleStatus.PENDING, SaleStatus.PAID)
 
 
+def _visible_to(caller: Caller, sale_id: int, sale: Sale | None) -> Sale:
+    """`sale` if the caller owns it or is an admin. Raises SaleNotFound (also for another user's sale)."""
+    if sale is None or (sale.user_id != caller.id and not caller.is_admin):
+        raise SaleNotFound(f"Sale {sale_id} not found.")
+    return sale
+
+
 class SaleService:
     def __init__(self, session: Session | None = None) -> None:
         self.session = session or db.session()
@@ -45,10 +52,7 @@ class SaleService:
 
     def get(self, *, caller: Caller, sale_id: int) -> Sale:
         """One sale for its owner or an admin. Raises SaleNotFound (also for another user's sale)."""
-        sale = self.sales.get(sale_id)
-        if sale is None or (sale.user_id != caller.id and not caller.is_admin):
-            raise SaleNotFound(f"Sale {sale_id} not found.")
-        return sale
+        return _visible_to(caller, sale_id, self.sales.get(sale_id))
 
     def admin_list(
         self,
@@ -68,7 +72,7 @@ class SaleService:
         """Cancel a sale and return its stock, exactly once. Owners may cancel while pending,
         admins while pending or paid. Raises SaleNotFound, InvalidTransition."""
         with self.uow:
-            sale = self.get(caller=caller, sale_id=sale_id)
+            sale = _visible_to(caller, sale_id, self.sales.get_for_update(sale_id))
             self._cancel(sale, ADMIN_CANCELLABLE if caller.is_admin else OWNER_CANCELLABLE)
         return self._reload(sale)
 
@@ -76,7 +80,7 @@ class SaleService:
         """Admin: move a sale along pending → paid → shipped → delivered, or cancel it before
         shipping (its stock returns). Raises SaleNotFound, InvalidTransition."""
         with self.uow:
-            sale = self.sales.get(sale_id)
+            sale = self.sales.get_for_update(sale_id)
             if sale is None:
                 raise SaleNotFound(f"Sale {sale_id} not found.")
             current = SaleStatus(sale.status)
@@ -84,7 +88,7 @@ class SaleService:
                 raise InvalidTransition(f"A {current} sale cannot become {status}.", current_status=current)
             if status == SaleStatus.CANCELLED:
                 self._cancel(sale, ADMIN_CANCELLABLE)
-            elif not self.sales.set_status(sale.id, status, from_statuses=(current,)):
+            elif not self.sales.set_status(sale, status):
                 raise InvalidTransition("The sale changed meanwhile; reload it and try again.")
             else:
                 self.uow.after_commit(lambda: keys.bump(keys.ADMIN_SALES))
@@ -92,12 +96,18 @@ class SaleService:
         return self._reload(sale)
 
     def _cancel(self, sale: Sale, allowed: tuple[SaleStatus, ...]) -> None:
-        # The status condition is part of the UPDATE, so of two racing cancels one restocks.
-        if not self.sales.set_status(sale.id, SaleStatus.CANCELLED, from_statuses=allowed):
-            self.session.refresh(sale)
+        """Cancel `sale`, loaded with its row lock (so its status holds), and restock its lines.
+
+        Lock order, as checkout's: the products (id order), then the day totals (set_status), so a
+        cancellation and a checkout of the same product wait for each other instead of deadlocking.
+        """
+        if sale.status not in allowed:
             raise InvalidTransition(f"A {sale.status} sale cannot be cancelled here.", current_status=sale.status)
-        quantities = self.sales.line_quantities(sale.id)
+        quantities = {line.product_id: line.quantity for line in sale.lines}
         locked = self.stock.lock_products(list(quantities))  # id order, as checkout takes them
+        # The status condition is part of the UPDATE too, so of two racing cancels one restocks.
+        if not self.sales.set_status(sale, SaleStatus.CANCELLED):
+            raise InvalidTransition("The sale changed meanwhile; reload it and try again.")
         self.stock.restock(quantities)
         before = {row.id: row.stock for row in locked}
         after = {row.id: row.stock + quantities[row.id] for row in locked}

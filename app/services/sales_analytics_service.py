@@ -1,4 +1,4 @@
-"""Sales analytics for admins, computed in SQL over the non-cancelled sales."""
+"""Sales analytics for admins over the non-cancelled sales: from the per-day totals, or per sale for one user."""
 
 from __future__ import annotations
 
@@ -58,12 +58,23 @@ class SalesAnalyticsService:
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> SalesAnalytics:
-        """Sales figures over the non-cancelled sales (by_status over all): two statements, one pass
-        over the sales and one over their lines."""
+        """Sales figures over the non-cancelled sales (by_status over all): two statements.
+
+        Without `user_id`, both read the per-day totals the sale repo keeps at every checkout and status
+        change (sales_by_day, product_sales_by_day), so the cost follows the days and products in the range,
+        not the number of sales. The totals are not kept per user: with `user_id`, one pass over that user's
+        sales and one over their lines (a user's sales are few, and indexed by user).
+        """
         where = SaleFilter.of(status=status, user_id=user_id, date_from=date_from, date_to=date_to)
+        if user_id is None:
+            days = self.sales.by_day_from_totals(where)
+            items_sold, top = self.sales.lines_summary_from_totals(where, TOP_PRODUCTS)
+        else:
+            days = self.sales.by_day(where)
+            items_sold, top = self.sales.lines_summary(where, TOP_PRODUCTS)
         by_status: dict[str, int] = {}
         by_day: dict[str, tuple[int, Decimal]] = {}
-        for day, day_revenue, day_statuses in self.sales.by_day(where):
+        for day, day_revenue, day_statuses in days:
             for day_status, n in day_statuses.items():
                 by_status[day_status] = by_status.get(day_status, 0) + n
             sold = sum(n for day_status, n in day_statuses.items() if day_status != SaleStatus.CANCELLED)
@@ -71,7 +82,6 @@ class SalesAnalyticsService:
                 by_day[day] = (sold, day_revenue)
         count = sum(n for n, _r in by_day.values())
         revenue = sum((r for _n, r in by_day.values()), Decimal("0"))
-        items_sold, top = self.sales.lines_summary(where, TOP_PRODUCTS)
         return SalesAnalytics(
             sales_count=count,
             revenue_total=revenue,

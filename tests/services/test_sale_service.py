@@ -85,9 +85,10 @@ def _checkout_statements(db_session: Session, *, idempotency_key: str | None = N
 def test_a_checkout_takes_five_statements_and_numbers_the_invoice_last(db_session: Session) -> None:
     sale, statements = _checkout_statements(db_session)
 
-    # address with the buyer, cart (emptied as it is read), lock+check+decrement, sale with its lines,
-    # counter+invoice
+    # address with the buyer, cart (emptied as it is read), lock+check+decrement, sale with its lines and
+    # the day's totals (both upserts are CTEs of that statement), counter+invoice
     assert len(statements) == 5, statements
+    assert "INSERT INTO sales_by_day" in statements[-2] and "INSERT INTO product_sales_by_day" in statements[-2]
     assert statements[-1].lstrip().startswith("WITH counter AS")
     assert [line.quantity for line in sale.lines] == [2, 1]
     assert sale.invoice is not None and sale.invoice.number.startswith("INV-")

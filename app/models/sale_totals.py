@@ -1,0 +1,47 @@
+"""Per-day sales totals that the sale repo keeps in the same transaction as every sale write; the admin
+analytics read these instead of every sale."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, values_check
+from app.models.sale import SaleStatus
+
+
+class SalesByDay(Base):
+    """The sales made on one UTC day that are now in one status: how many, and the sum of their totals.
+
+    A status change moves a sale's figures from one row to another, so a row may hold zero sales.
+    """
+
+    __tablename__ = "sales_by_day"
+    __table_args__ = (CheckConstraint(values_check("status", SaleStatus), name="status"),)
+
+    sold_on: Mapped[date] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sales_count: Mapped[int]
+    revenue: Mapped[Decimal]
+
+
+class ProductSalesByDay(Base):
+    """One product's lines in the sales of one UTC day that are now in one status: units and their line totals.
+
+    `name` is the name snapshot of the line added last. No foreign key to products: its check takes a share
+    lock on the product whenever a status change inserts a row here, which would wait on a checkout's lock on
+    that product while holding the day's totals, and could deadlock with it. sale_products guards the ids.
+    """
+
+    __tablename__ = "product_sales_by_day"
+    __table_args__ = (CheckConstraint(values_check("status", SaleStatus), name="status"),)
+
+    sold_on: Mapped[date] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    product_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int]
+    revenue: Mapped[Decimal]
