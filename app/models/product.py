@@ -26,6 +26,8 @@ class Product(Timestamps, Base):
         Index("ix_products_category_is_active", "category", "is_active"),
         # Full-text search (PostgreSQL only; SQLite searches with LIKE). Same expression as search_vector().
         Index("ix_products_search", text(SEARCH_VECTOR_SQL), postgresql_using="gin").ddl_if(dialect="postgresql"),
+        # Planner statistics products_name_words (a schema object SQLAlchemy does not model) are made by migration
+        # 20261202_1430_product_name_statistics: search ranking relies on them to plan well.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,7 +15,7 @@ from app.extensions import db
 from app.models import Product
 from app.repos.product_repo import CatalogQuery, ProductRepo, ProductRow
 from app.services.unit_of_work import UnitOfWork
-from app.utils.exceptions import DuplicateSku, ProductNotFound
+from app.utils.exceptions import DuplicateSku, InvalidInput, ProductNotFound
 from app.utils.pagination import Page, parse_cursor
 
 # What a count depends on: the query without its page and order.
@@ -115,6 +115,8 @@ class ProductService:
         )
         after = parse_cursor(cursor, query.scope) if cursor is not None else None
         if after is not None:
+            if after.sort != query.sort_key:  # the scope holds; a cursor edited by hand to another order's key
+                raise InvalidInput({"cursor": ["This cursor belongs to another sort: send the same one."]})
             query = replace(query, page=after.page)
         rows = self.products.list_page(query, after)
         total = self._total(query, len(rows.items), positional=after is None)

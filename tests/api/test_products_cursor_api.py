@@ -151,3 +151,28 @@ def test_a_forged_cursor_with_the_right_scope_and_a_wrong_key_type_is_a_422(
         assert_problem(client.get(f"/api/products?per_page=3&sort=price&cursor={forged}"), 422, "validation_error")
     forged = _forge(**{**data, "s": "created_at", "k": "2026-01-01T00:00:00"})  # naive time
     assert_problem(client.get(f"/api/products?per_page=3&sort=price&cursor={forged}"), 422, "validation_error")
+    for sort, key in (("name", "abc"), ("relevance", 1), ("created_at", "2026-01-01T00:00:00+00:00")):
+        forged = _forge(**{**data, "s": sort, "k": key})  # a valid key, of another order than the list's
+        body = assert_problem(client.get(f"/api/products?per_page=3&sort=price&cursor={forged}"), 422, "validation_error")
+        assert "sort" in body["errors"]["cursor"][0]
+
+
+def test_a_search_walks_its_name_matches_then_its_other_matches_by_cursor_and_by_page(
+    client: FlaskClient, db_session: Session
+) -> None:
+    # Ids interleave the two ranks, so each rank's pages skip the other's rows; 7 of each cross page ends.
+    products = [
+        make_product(db_session, name=f"Teapot {i}" if i % 2 else f"Kettle {i}", description="a teapot stand")
+        for i in range(14)
+    ]
+    db_session.commit()
+    expected = [p.id for p in products if p.name.startswith("Teapot")] + [
+        p.id for p in products if p.name.startswith("Kettle")
+    ]
+
+    for per_page in (2, 3, 7, 14, 20):
+        by_cursor, envelopes = _walk(client, f"per_page={per_page}&q=teapot")
+        by_page: list[int] = []
+        for page in range(1, len(envelopes) + 1):
+            by_page += page_ids(client.get(f"/api/products?per_page={per_page}&q=teapot&page={page}"))
+        assert by_cursor == by_page == expected, per_page
