@@ -8,14 +8,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, event, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from app.models import Base, Product, ProductSalesByDay, Sale, SaleProduct, SalesByDay, User
+from app.models import Base, Product, ProductSalesByDay, ProductSalesTotal, Sale, SaleProduct, SalesByDay, User
 from app.utils.money import to_cents
 from tests.builders import make_address, make_cart, make_user
 
@@ -93,15 +93,20 @@ def truncate_all(connection: Connection) -> None:
     connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
-# --- the analytics' per-day totals, recomputed in Python straight from sales and sale_products ---------------
-
-DayTotals = dict[tuple[date, str], tuple[int, Decimal]]
-ProductTotals = dict[tuple[date, str, int], tuple[str, int, Decimal]]
+# --- the analytics' totals, recomputed in Python straight from sales and sale_products ----------------------
 
 
-def recomputed_totals(session: Session) -> tuple[DayTotals, ProductTotals]:
-    """What sales_by_day and product_sales_by_day must hold, from every sale and line: per (UTC day, status)
-    the sales and their revenue, and per (day, status, product) the name, units and line totals."""
+class Totals(NamedTuple):
+    """The three totals tables' rows by primary key: sales_by_day, product_sales_by_day, product_sales_totals."""
+
+    days: dict[tuple[date, str], tuple[int, Decimal]]
+    product_days: dict[tuple[date, str, int], tuple[str, int, Decimal]]
+    products: dict[tuple[str, int], tuple[str, int, Decimal]]
+
+
+def recomputed_totals(session: Session) -> Totals:
+    """What the totals tables must hold, from every sale and line: per (UTC day, status) the sales and their
+    revenue, and per (day, status, product) and per (status, product) the name, units and line totals."""
     sales = {
         sale_id: (created_at.astimezone(UTC).date(), status, total)
         for sale_id, created_at, status, total in (
@@ -124,14 +129,21 @@ def recomputed_totals(session: Session) -> tuple[DayTotals, ProductTotals]:
         row[0] = max(row[0], name)
         row[1] += quantity
         row[2] += line_total
-    return (
+    all_days: dict[tuple[str, int], list[Any]] = defaultdict(lambda: ["", 0, Decimal("0")])
+    for (_day, status, product_id), (name, quantity, revenue) in products.items():
+        row = all_days[status, product_id]
+        row[0] = max(row[0], name)
+        row[1] += quantity
+        row[2] += revenue
+    return Totals(
         {key: (n, revenue) for key, (n, revenue) in days.items()},
         {key: (name, quantity, revenue) for key, (name, quantity, revenue) in products.items()},
+        {key: (name, quantity, revenue) for key, (name, quantity, revenue) in all_days.items()},
     )
 
 
-def stored_totals(session: Session) -> tuple[DayTotals, ProductTotals]:
-    """What the two totals tables hold, without the rows a status change emptied (zero sales and zero money)."""
+def stored_totals(session: Session) -> Totals:
+    """What the totals tables hold, without the rows a status change emptied (zero sales and zero money)."""
     days = session.execute(select(SalesByDay.sold_on, SalesByDay.status, SalesByDay.sales_count, SalesByDay.revenue))
     products = session.execute(
         select(
@@ -143,11 +155,25 @@ def stored_totals(session: Session) -> tuple[DayTotals, ProductTotals]:
             ProductSalesByDay.revenue,
         )
     )
-    return (
+    all_days = session.execute(
+        select(
+            ProductSalesTotal.status,
+            ProductSalesTotal.product_id,
+            ProductSalesTotal.name,
+            ProductSalesTotal.quantity,
+            ProductSalesTotal.revenue,
+        )
+    )
+    return Totals(
         {(day, status): (n, revenue) for day, status, n, revenue in days if (n, revenue) != (0, 0)},
         {
             (day, status, pid): (name, quantity, revenue)
             for day, status, pid, name, quantity, revenue in products
+            if (quantity, revenue) != (0, 0)
+        },
+        {
+            (status, pid): (name, quantity, revenue)
+            for status, pid, name, quantity, revenue in all_days
             if (quantity, revenue) != (0, 0)
         },
     )

@@ -8,7 +8,7 @@ from app.models.invoice import Invoice, InvoiceCounter
 from app.models.product import Product
 from app.models.sale import IdempotencyKey, Sale
 from app.models.sale_product import SaleProduct
-from app.models.sale_totals import ProductSalesByDay, SalesByDay
+from app.models.sale_totals import ProductSalesByDay, ProductSalesTotal, SalesByDay
 from app.models.user import AuthSession, DeviceToken, User
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "InvoiceCounter",
     "Product",
     "ProductSalesByDay",
+    "ProductSalesTotal",
     "Sale",
     "SaleProduct",
     "SalesByDay",

@@ -1,5 +1,5 @@
-"""Per-day sales totals that the sale repo keeps in the same transaction as every sale write; the admin
-analytics read these instead of every sale."""
+"""Sales totals (per day, and per product for all time) that the sale repo keeps in the same transaction as
+every sale write; the admin analytics read these instead of every sale."""
 
 from __future__ import annotations
 
@@ -40,6 +40,24 @@ class ProductSalesByDay(Base):
     __table_args__ = (CheckConstraint(values_check("status", SaleStatus), name="status"),)
 
     sold_on: Mapped[date] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    product_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int]
+    revenue: Mapped[Decimal]
+
+
+class ProductSalesTotal(Base):
+    """One product's lines in every sale that is now in one status, whatever its day: product_sales_by_day
+    without the day, kept by the same upserts, so the analytics with no date range read a row per status and
+    product instead of one per day too.
+
+    `name` and the missing foreign key to products are as in ProductSalesByDay.
+    """
+
+    __tablename__ = "product_sales_totals"
+    __table_args__ = (CheckConstraint(values_check("status", SaleStatus), name="status"),)
+
     status: Mapped[str] = mapped_column(String(16), primary_key=True)
     product_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(200))

@@ -60,18 +60,15 @@ class SalesAnalyticsService:
     ) -> SalesAnalytics:
         """Sales figures over the non-cancelled sales (by_status over all): two statements.
 
-        Without `user_id`, both read the per-day totals the sale repo keeps at every checkout and status
-        change (sales_by_day, product_sales_by_day), so the cost follows the days and products in the range,
-        not the number of sales. The totals are not kept per user: with `user_id`, one pass over that user's
-        sales and one over their lines (a user's sales are few, and indexed by user).
+        Without `user_id`, both read the totals the sale repo keeps at every checkout and status change
+        (sales_by_day; product_sales_totals, or product_sales_by_day for a date range), so the cost follows the
+        days and products in the range, not the number of sales. The totals are not kept per user: with
+        `user_id`, one pass over that user's sales and one over their lines (a user's sales are few, and indexed
+        by user).
         """
         where = SaleFilter.of(status=status, user_id=user_id, date_from=date_from, date_to=date_to)
-        if user_id is None:
-            days = self.sales.by_day_from_totals(where)
-            items_sold, top = self.sales.lines_summary_from_totals(where, TOP_PRODUCTS)
-        else:
-            days = self.sales.by_day(where)
-            items_sold, top = self.sales.lines_summary(where, TOP_PRODUCTS)
+        days = self.sales.by_day(where)
+        items_sold, top = self.sales.lines_summary(where, TOP_PRODUCTS)
         by_status: dict[str, int] = {}
         by_day: dict[str, tuple[int, Decimal]] = {}
         for day, day_revenue, day_statuses in days:

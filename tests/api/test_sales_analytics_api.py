@@ -1,4 +1,4 @@
-"""The admin analytics from the per-day totals: after checkouts, cancellations and status changes over HTTP, they
+"""The admin analytics from the totals tables: after checkouts, cancellations and status changes over HTTP, they
 and the totals equal a recomputation straight from sales and sale_products."""
 
 from __future__ import annotations
@@ -109,6 +109,37 @@ def test_analytics_equal_a_recomputation_from_the_sales_after_every_kind_of_chan
     assert {name: value for name, value in body.items() if name != "currency"} == expected
 
 
+@pytest.mark.parametrize(
+    ("filters", "table"),
+    [
+        ("", "product_sales_totals"),
+        ("&status=paid", "product_sales_totals"),
+        ("&date_from=2026-03-02", "product_sales_by_day"),
+        ("&date_to=2026-03-02", "product_sales_by_day"),
+    ],
+    ids=["all-time", "all-time-one-status", "from", "to"],
+)
+def test_top_products_read_the_all_time_totals_unless_a_date_range_needs_the_days(
+    client: FlaskClient,
+    db_session: Session,
+    auth_headers: Headers,
+    monkeypatch: pytest.MonkeyPatch,
+    filters: str,
+    table: str,
+) -> None:
+    admin, _users = _trade(client, db_session, auth_headers, monkeypatch)
+
+    with count_statements() as sql:
+        response = client.get(f"/api/sales/admin/sales?analytics=true{filters}", headers=admin)
+
+    assert response.status_code == 200
+    top_products = [statement for statement in sql.statements if "product_sales_" in statement]
+    assert len(top_products) == 1, sql.statements
+    assert f"FROM {table} " in top_products[0]
+    other = {"product_sales_totals", "product_sales_by_day"} - {table}
+    assert other.pop() not in top_products[0]
+
+
 def test_analytics_of_one_user_are_computed_from_their_sales(
     client: FlaskClient, db_session: Session, auth_headers: Headers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -132,7 +163,11 @@ def test_the_totals_follow_every_checkout_cancellation_and_status_change(
     kept = stored_totals(db_session)
 
     assert kept == recomputed_totals(db_session)
-    assert {day for day, _status in kept[0]} == {date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)}
-    assert len({product_id for _day, _status, product_id in kept[1]}) > 10  # more than the top products shown
+    assert {day for day, _status in kept.days} == {date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)}
+    assert len({product_id for _day, _status, product_id in kept.product_days}) > 10  # more than the top shown
+    assert {product_id for _status, product_id in kept.products} == {
+        product_id for _day, _status, product_id in kept.product_days
+    }
+    assert {status for status, _product_id in kept.products} == {"pending", "paid", "shipped", "delivered", "cancelled"}
     SaleRepo(db_session).rebuild_totals()
     assert stored_totals(db_session) == kept

@@ -1,5 +1,6 @@
-"""The analytics' per-day totals under real concurrent checkouts, cancellations and status changes: nothing is
-lost, nothing deadlocks, and the totals and the analytics still equal a recomputation from the sales."""
+"""The analytics' totals (per day, and per product over all days) under real concurrent checkouts, cancellations
+and status changes: nothing is lost, nothing deadlocks, and the totals and the analytics still equal a
+recomputation from the sales."""
 
 from __future__ import annotations
 

@@ -86,9 +86,12 @@ def test_a_checkout_takes_five_statements_and_numbers_the_invoice_last(db_sessio
     sale, statements = _checkout_statements(db_session)
 
     # address with the buyer, cart (emptied as it is read), lock+check+decrement, sale with its lines and
-    # the day's totals (both upserts are CTEs of that statement), counter+invoice
+    # its totals (the three upserts are CTEs of that statement), counter+invoice
     assert len(statements) == 5, statements
-    assert "INSERT INTO sales_by_day" in statements[-2] and "INSERT INTO product_sales_by_day" in statements[-2]
+    assert all(
+        f"INSERT INTO {table} " in statements[-2]
+        for table in ("sales_by_day", "product_sales_by_day", "product_sales_totals")
+    ), statements[-2]
     assert statements[-1].lstrip().startswith("WITH counter AS")
     assert [line.quantity for line in sale.lines] == [2, 1]
     assert sale.invoice is not None and sale.invoice.number.startswith("INV-")
