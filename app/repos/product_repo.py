@@ -138,7 +138,7 @@ class ProductRepo:
         statement = found.order_by(*order).limit(query.per_page + 1)
         if deferred:
             statement = rows_of.where(_C.id.in_(statement.scalar_subquery())).order_by(*order)
-        return self._slice(query, after, self.session.execute(statement).all(), "rank" if ranked else key.key)
+        return self._slice(query, after, self.session.execute(statement).all(), "rank" if ranked else str(key.key))
 
     def _ranked_page(self, query: CatalogQuery, after: Cursor | None) -> CatalogSlice:
         """A search's first page, or the page after a cursor, in relevance order: the products with every
@@ -153,7 +153,7 @@ class ProductRepo:
         none matches). A page by OFFSET ranks every match in one statement (list_page).
         """
         in_name = self._in_name(query.words)
-        order_of_rank = {0: [_C.id], 1: [*self._relevance(query.words), _C.id]}
+        order_of_rank: dict[int, list[ColumnElement[Any]]] = {0: [_C.id], 1: [*self._relevance(query.words), _C.id]}
         rows: list[ProductRow] = []
         for rank in range(int(str(after.key)) if after is not None else 0, 2):  # a relevance cursor's key: 0 or 1
             found = self._filtered(_ROWS.add_columns(literal(rank).label("rank")), query)
