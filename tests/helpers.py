@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app.models import Base, Product, ProductSalesByDay, ProductSalesTotal, Sale, SaleProduct, SalesByDay, User
+from app.models.sale import SaleStatus
 from app.utils.money import to_cents
 from tests.builders import make_address, make_cart, make_user
 
@@ -101,12 +102,13 @@ class Totals(NamedTuple):
 
     days: dict[tuple[date, str], tuple[int, Decimal]]
     product_days: dict[tuple[date, str, int], tuple[str, int, Decimal]]
-    products: dict[tuple[str, int], tuple[str, int, Decimal]]
+    products: dict[int, tuple[str, int, Decimal]]
 
 
 def recomputed_totals(session: Session) -> Totals:
     """What the totals tables must hold, from every sale and line: per (UTC day, status) the sales and their
-    revenue, and per (day, status, product) and per (status, product) the name, units and line totals."""
+    revenue, per (day, status, product) the name, units and line totals, and per product those of its sales not
+    cancelled."""
     sales = {
         sale_id: (created_at.astimezone(UTC).date(), status, total)
         for sale_id, created_at, status, total in (
@@ -129,9 +131,11 @@ def recomputed_totals(session: Session) -> Totals:
         row[0] = max(row[0], name)
         row[1] += quantity
         row[2] += line_total
-    all_days: dict[tuple[str, int], list[Any]] = defaultdict(lambda: ["", 0, Decimal("0")])
+    all_days: dict[int, list[Any]] = defaultdict(lambda: ["", 0, Decimal("0")])
     for (_day, status, product_id), (name, quantity, revenue) in products.items():
-        row = all_days[status, product_id]
+        if status == SaleStatus.CANCELLED:
+            continue
+        row = all_days[product_id]
         row[0] = max(row[0], name)
         row[1] += quantity
         row[2] += revenue
@@ -157,7 +161,6 @@ def stored_totals(session: Session) -> Totals:
     )
     all_days = session.execute(
         select(
-            ProductSalesTotal.status,
             ProductSalesTotal.product_id,
             ProductSalesTotal.name,
             ProductSalesTotal.quantity,
@@ -171,11 +174,7 @@ def stored_totals(session: Session) -> Totals:
             for day, status, pid, name, quantity, revenue in products
             if (quantity, revenue) != (0, 0)
         },
-        {
-            (status, pid): (name, quantity, revenue)
-            for status, pid, name, quantity, revenue in all_days
-            if (quantity, revenue) != (0, 0)
-        },
+        {pid: (name, quantity, revenue) for pid, name, quantity, revenue in all_days if (quantity, revenue) != (0, 0)},
     )
 
 

@@ -48,17 +48,16 @@ class ProductSalesByDay(Base):
 
 
 class ProductSalesTotal(Base):
-    """One product's lines in every sale that is now in one status, whatever its day: product_sales_by_day
-    without the day, kept by the same upserts, so the analytics with no date range read a row per status and
-    product instead of one per day too.
+    """One product's lines in every sale not cancelled, whatever its day and status: what the analytics with
+    no filter rank, a row per product (no grouping: 0.5 ms for 2,000 products sold where a row per status and
+    product took 2.4 ms to group). A cancellation takes the sale's lines out; the other status changes leave
+    the row as it is.
 
     `name` and the missing foreign key to products are as in ProductSalesByDay.
     """
 
     __tablename__ = "product_sales_totals"
-    __table_args__ = (CheckConstraint(values_check("status", SaleStatus), name="status"),)
 
-    status: Mapped[str] = mapped_column(String(16), primary_key=True)
     product_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int]

@@ -72,11 +72,11 @@ def _insert_sale_with_lines() -> ReturningInsert[Any]:
     """PostgreSQL, built once: the sale (a parameter per column) in a CTE, and its lines from one array
     parameter per line column (:line_<column>), in one statement; the sale's id on each line's row.
 
-    Three more CTEs add the sale to the totals: sales_by_day's row first, then product_sales_by_day's rows in
-    product id order, then product_sales_totals' rows in product id order, which is the order every status
-    change takes them in too (SaleRepo._add_to_totals). Each of the last two CTEs reads the previous one's
-    RETURNING and sorts by product id, and a sort takes in all its input before it yields a row, so PostgreSQL
-    finishes each upsert before the next one starts.
+    Three more CTEs add the sale to the totals (a new sale is pending, never cancelled): sales_by_day's row
+    first, then product_sales_by_day's rows in product id order, then product_sales_totals' rows in product id
+    order, which is the order every status change takes them in too (SaleRepo._add_to_totals). Each of the
+    last two CTEs reads the previous one's RETURNING and sorts by product id, and a sort takes in all its input
+    before it yields a row, so PostgreSQL finishes each upsert before the next one starts.
     """
     params = {column.key: bindparam(column.key, type_=column.type) for column in _sales.c if column.key != "id"}
     sale = insert(_sales).values(params).returning(_sales.c.id).cte("sale")
@@ -107,18 +107,18 @@ def _insert_sale_with_lines() -> ReturningInsert[Any]:
             ),
             _product_day_totals,
         )
-        .returning(_product_day_totals.c.status, _product_day_totals.c.product_id)
+        .returning(_product_day_totals.c.product_id)
         .cte("product_day_totals")
     )
     # RETURNING gives the rows as they now stand (the day's sums), so the figures come from the lines again.
     per_product_all_days = (
-        select(product_days.c.status, line.c.product_id, line.c.name, line.c.quantity, line.c.line_total)
+        select(line.c.product_id, line.c.name, line.c.quantity, line.c.line_total)
         .select_from(product_days.join(line, line.c.product_id == product_days.c.product_id))
         .order_by(line.c.product_id)
     )
     products = _accumulate(
         postgresql.insert(_product_totals).from_select(
-            ["status", "product_id", "name", "quantity", "revenue"], per_product_all_days
+            ["product_id", "name", "quantity", "revenue"], per_product_all_days
         ),
         _product_totals,
     ).cte("product_totals")
@@ -233,9 +233,10 @@ class SaleRepo:
         lines: Sequence[Mapping[str, Any]],
         moves: Iterable[tuple[str, int]],
     ) -> None:
-        """Add a sale (`sign` = 1) to, or take it (-1) from, the totals of (its UTC day, `status`) and of
-        `status` for each (status, sign) of `moves`: one upsert per table, sales_by_day first, then
-        product_sales_by_day, then product_sales_totals.
+        """Add a sale (`sign` = 1) to, or take it (-1) from, the totals of (its UTC day, `status`) for each
+        (status, sign) of `moves`, and to or from its products' all-time totals as far as the moves change
+        whether it is cancelled: one upsert per table, sales_by_day first, then product_sales_by_day, then
+        product_sales_totals (none when nothing there changes).
 
         Rows are written in that table order and in key order within each table (status, then product id), as
         checkout writes them, so two writes that share rows wait for each other instead of deadlocking.
@@ -256,9 +257,20 @@ class SaleRepo:
             for s, sign in ordered
             for line in by_product
         ]
-        all_days = [{key: value for key, value in row.items() if key != "sold_on"} for row in products]
+        sold = sum(sign for s, sign in ordered if s != SaleStatus.CANCELLED)  # 1 added, -1 cancelled, 0 moved
+        all_days = [
+            {
+                "product_id": line["product_id"],
+                "name": line["name"],
+                "quantity": sold * line["quantity"],
+                "revenue": sold * line["line_total"],
+            }
+            for line in by_product
+            if sold
+        ]
         for table, rows in ((_day_totals, days), (_product_day_totals, products), (_product_totals, all_days)):
-            self.session.execute(_accumulate(dialect_insert(self.session, table).values(rows), table))
+            if rows:
+                self.session.execute(_accumulate(dialect_insert(self.session, table).values(rows), table))
 
     def rebuild_totals(self) -> None:
         """Recompute the three totals tables from every sale and line, for sales written around this repo (the
@@ -274,14 +286,22 @@ class SaleRepo:
             )
         )
         figures = (func.max(SaleProduct.name), func.sum(SaleProduct.quantity), func.sum(SaleProduct.line_total))
-        for model, days in ((ProductSalesByDay, [day]), (ProductSalesTotal, [])):
-            keys = [*days, Sale.status, SaleProduct.product_id]
-            self.session.execute(
-                insert(model).from_select(
-                    [*(["sold_on"] if days else []), "status", "product_id", "name", "quantity", "revenue"],
-                    select(*keys, *figures).join(Sale, Sale.id == SaleProduct.sale_id).group_by(*keys),
-                )
+        by_day = (day, Sale.status, SaleProduct.product_id)
+        self.session.execute(
+            insert(ProductSalesByDay).from_select(
+                ["sold_on", "status", "product_id", "name", "quantity", "revenue"],
+                select(*by_day, *figures).join(Sale, Sale.id == SaleProduct.sale_id).group_by(*by_day),
             )
+        )
+        self.session.execute(
+            insert(ProductSalesTotal).from_select(
+                ["product_id", "name", "quantity", "revenue"],
+                select(SaleProduct.product_id, *figures)
+                .join(Sale, Sale.id == SaleProduct.sale_id)
+                .where(Sale.status != SaleStatus.CANCELLED)
+                .group_by(SaleProduct.product_id),
+            )
+        )
 
     # --- idempotency keys --------------------------------------------------------------------
 
@@ -402,17 +422,18 @@ class SaleRepo:
 
     def lines_summary(self, where: SaleFilter, limit: int) -> tuple[int, list[tuple[int, str, int, Decimal]]]:
         """(items sold, the top `limit` products) over the non-cancelled sales' lines, in one statement over
-        the smallest source that answers the filter: product_sales_totals (a row per status and product) with
-        no date range, product_sales_by_day (a row per day, status and product) with one, and the sales' lines
-        with a filter by user, which the totals do not keep. Rows of the totals a status change emptied are
-        skipped."""
+        the smallest source that answers the filter: product_sales_totals (a row per product) with no filter,
+        product_sales_by_day (a row per day, status and product) with a date range or a status, and the sales'
+        lines with a filter by user, which the totals do not keep. Rows of the totals a status change emptied
+        are skipped."""
         if where.user_id is not None:
             lines = _lines.join(_sales, _sales.c.id == _lines.c.sale_id)
             conditions = [Sale.status != SaleStatus.CANCELLED, *self._conditions(where)]
             columns = (_lines.c.product_id, _lines.c.name, _lines.c.quantity, _lines.c.line_total)
             return self._top_products(lines, columns, conditions, limit)
-        dated = where.date_from is not None or where.date_to is not None
-        table = _product_day_totals if dated else _product_totals
+        if where == SaleFilter():
+            return self._top_of_all_time(limit)
+        table = _product_day_totals
         conditions = [
             table.c.status != SaleStatus.CANCELLED,
             table.c.quantity > 0,
@@ -441,8 +462,26 @@ class SaleRepo:
             .order_by(quantity.desc(), revenue.desc(), product_id)
             .limit(limit)
         ).all()
-        items_sold = int(rows[0][4]) if rows else 0
-        return items_sold, [(int(pid), str(name), int(qty), Decimal(rev)) for pid, name, qty, rev, _all in rows]
+        return _ranked(rows)
+
+    def _top_of_all_time(self, limit: int) -> tuple[int, list[tuple[int, str, int, Decimal]]]:
+        """As _top_products over product_sales_totals, whose rows need no grouping (a row per product)."""
+        table = _product_totals
+        rows = self.session.execute(
+            select(
+                table.c.product_id, table.c.name, table.c.quantity, table.c.revenue, func.sum(table.c.quantity).over()
+            )
+            .where(table.c.quantity > 0)
+            .order_by(table.c.quantity.desc(), table.c.revenue.desc(), table.c.product_id)
+            .limit(limit)
+        ).all()
+        return _ranked(rows)
+
+
+def _ranked(rows: Sequence[Any]) -> tuple[int, list[tuple[int, str, int, Decimal]]]:
+    """(items sold, the products) from rows of (product id, name, units, money, the units of every product)."""
+    items_sold = int(rows[0][4]) if rows else 0
+    return items_sold, [(int(pid), str(name), int(qty), Decimal(rev)) for pid, name, qty, rev, _all in rows]
 
 
 _STATUSES = [status.value for status in SaleStatus]

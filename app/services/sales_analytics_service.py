@@ -61,8 +61,8 @@ class SalesAnalyticsService:
         """Sales figures over the non-cancelled sales (by_status over all): two statements.
 
         Without `user_id`, both read the totals the sale repo keeps at every checkout and status change
-        (sales_by_day; product_sales_totals, or product_sales_by_day for a date range), so the cost follows the
-        days and products in the range, not the number of sales. The totals are not kept per user: with
+        (sales_by_day; product_sales_totals, or product_sales_by_day for a date range or a status), so the cost
+        follows the days and products in the range, not the number of sales. The totals are not kept per user: with
         `user_id`, one pass over that user's sales and one over their lines (a user's sales are few, and indexed
         by user).
         """

@@ -4,7 +4,8 @@ sales.
 - sales_by_day: per UTC day of created_at and status, the number of sales and the sum of their totals.
 - product_sales_by_day: per UTC day, status and product, the units and line totals of the sales' lines
   (with the line's name snapshot).
-- product_sales_totals: the same per status and product, over every day, for the analytics with no date range.
+- product_sales_totals: per product, the units and line totals of every sale not cancelled, for the analytics
+  with no filter.
 
 The admin analytics read these instead of aggregating every sale and line on each cache miss; the sale repo
 keeps them in the same transaction as every checkout and status change. The back-fill groups the sales as
@@ -49,13 +50,11 @@ def upgrade():
     sa.PrimaryKeyConstraint('sold_on', 'status', name=op.f('pk_sales_by_day'))
     )
     op.create_table('product_sales_totals',
-    sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('product_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.Column('revenue', sa.Numeric(precision=12, scale=2), nullable=False),
-    sa.CheckConstraint(STATUSES, name=op.f('ck_product_sales_totals_status')),
-    sa.PrimaryKeyConstraint('status', 'product_id', name=op.f('pk_product_sales_totals'))
+    sa.PrimaryKeyConstraint('product_id', name=op.f('pk_product_sales_totals'))
     )
     if op.get_bind().dialect.name == "postgresql":
         day = "CAST(timezone('UTC', sales.created_at) AS DATE)"
@@ -73,11 +72,11 @@ def upgrade():
         f"GROUP BY {day}, sales.status, sale_products.product_id"
     )
     op.execute(
-        "INSERT INTO product_sales_totals (status, product_id, name, quantity, revenue) "
-        "SELECT sales.status, sale_products.product_id, max(sale_products.name), "
+        "INSERT INTO product_sales_totals (product_id, name, quantity, revenue) "
+        "SELECT sale_products.product_id, max(sale_products.name), "
         "sum(sale_products.quantity), sum(sale_products.line_total) "
         "FROM sale_products JOIN sales ON sales.id = sale_products.sale_id "
-        "GROUP BY sales.status, sale_products.product_id"
+        "WHERE sales.status <> 'cancelled' GROUP BY sale_products.product_id"
     )
 
 
