@@ -35,6 +35,9 @@ workers = _env_int("WEB_CONCURRENCY", _default_workers)
 # Measured with make bench's scenarios on 2 cores (5 s runs): sync x5 served the cached list at 1,511 req/s
 # (p99 19 ms); gthread 2x8 at 610 req/s (p99 41 ms); gthread 5x4 at 1,511 req/s but p99 86 ms; checkouts were
 # equal (~90/s, database-bound) with 0 errors on sync and 5-9 on gthread. The work is CPU-bound, so sync it is.
+# Where PostgreSQL runs on the same cores, fewer workers switch less: on 2 cores shared with PostgreSQL and the
+# load generator, 3 sync workers served 8% more checkouts and 6% more uncached pages than 5, and make bench runs
+# cores + 1. With the database on its own host, requests wait on the network and 2 x cores + 1 keeps cores busy.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = _env_int("GUNICORN_THREADS", 1)
 

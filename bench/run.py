@@ -117,6 +117,8 @@ def server_env(server: str) -> dict[str, str]:
         "BIND": f"127.0.0.1:{PORT}",
         "JWT_ACCESS_TOKEN_MINUTES": "120",
         "CACHE_KEY_PREFIX": "bench:",
+        # PostgreSQL, Redis and wrk share the cores: cores + 1 workers, not 2 x cores + 1 (see gunicorn.conf.py).
+        "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) + 1)),
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     if server == "uncached":  # every response misses (as after an invalidation); counts and live stock stay
@@ -490,7 +492,8 @@ Written by `make bench` ({time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}, {
 - Data: 100,000 products, 300 users with carts and addresses, 3,000 sales (bench/seed.py).
 - Load average (1, 5, 15 min) as the run started: {LOAD[0] if LOAD else "unknown"}. Anything else running on
   the two cores moves every number by tens of percent: compare rows of one run.
-- Server: `make serve`'s gunicorn.conf.py, APP_ENV=production. "cached": rate limits off; "limited": rate
+- Server: `make serve`'s gunicorn.conf.py with {server_env("cached")["WEB_CONCURRENCY"]} sync workers (cores + 1: the
+  database shares the cores), APP_ENV=production. "cached": rate limits off; "limited": rate
   limits on as in production (RATELIMIT_DEFAULT per client address, counted in Redis; wrk spreads requests
   over 2,000 client addresses behind one trusted proxy hop); "metrics": METRICS_ENABLED, hit rates read
   from /metrics; "uncached": every response a cache miss (the response TTLs at 0, as right after an
