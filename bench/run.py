@@ -312,7 +312,25 @@ def count_statements(scenario: Scenario) -> int | None:
     """SQL statements one request of the scenario issues, in-process (after one warm-up request)."""
     if scenario.server == "bare" or scenario.paths:
         return None
-    os.environ.update(server_env(scenario.server))
+    with environment(server_env(scenario.server)):
+        return _count_statements(scenario)
+
+
+@contextmanager
+def environment(env: dict[str, str]) -> Iterator[None]:
+    """os.environ as `env` for the block (create_app reads it), then as it was: one scenario's settings
+    (TTLs of 0, NullCache) must not leak into the next app made in this process."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _count_statements(scenario: Scenario) -> int:
     from app import create_app
     from app.extensions import db
 
