@@ -18,10 +18,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-CATEGORIES = [  # (name, frame pattern), first match wins
+CATEGORIES = [  # (name, pattern searched in the stack, its frames joined by ";"), first match wins
     ("start-up (not a request)", r"create_app|_find_and_load|_backend_pids|Passwords\.__init__"),
     ("token check (RS256 signature, Redis blocklist)", r"verify_access_token|token_revoked|Blocklist\.|verify_jwt"),
-    ("after-commit cache writes (Redis)", r"<lambda> \(app/services/"),
+    ("after-commit cache writes (Redis)", r"UnitOfWork\.commit .*<lambda> \(app/services/"),
     ("COMMIT", r"Session\.commit"),
     ("connection: checkout, pre-ping, return", r"_connection_for_bind|RequestContext\.pop|_ConnectionFairy|_do_ping"),
     ("statements: execute and read rows (SQLAlchemy, psycopg2)", r"Session\.(execute|scalars?|get) \(|Result\."),
@@ -40,8 +40,7 @@ def shares(paths: list[Path]) -> dict[str, float]:
     for path in paths:
         for line in path.read_text().splitlines():
             stack, _, n = line.rpartition(" ")
-            frames = stack.split(";")
-            category = next((name for name, pattern in CATEGORIES if any(re.search(pattern, f) for f in frames)), REST)
+            category = next((name for name, pattern in CATEGORIES if re.search(pattern, stack)), REST)
             counts[category] += int(n)
     counts.pop(CATEGORIES[0][0], None)
     total = sum(counts.values()) or 1
