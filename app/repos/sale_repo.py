@@ -142,20 +142,16 @@ class SaleFilter:
     user_id: int | None = None
     date_from: date | None = None
     date_to: date | None = None
-    created_from: datetime | None = None
-    created_before: datetime | None = None
 
-    @classmethod
-    def of(cls, *, status: str | None, user_id: int | None, date_from: date | None, date_to: date | None) -> SaleFilter:
-        """The filter for whole UTC days `date_from` through `date_to` (both inclusive)."""
-        return cls(
-            status=status,
-            user_id=user_id,
-            date_from=date_from,
-            date_to=date_to,
-            created_from=datetime.combine(date_from, time.min, UTC) if date_from else None,
-            created_before=datetime.combine(date_to + timedelta(days=1), time.min, UTC) if date_to else None,
-        )
+    @property
+    def created_from(self) -> datetime | None:
+        """The first moment of `date_from` (UTC): a sale's created_at at or after it is in the range."""
+        return datetime.combine(self.date_from, time.min, UTC) if self.date_from else None
+
+    @property
+    def created_before(self) -> datetime | None:
+        """The first moment after `date_to` (UTC): a sale's created_at before it is in the range."""
+        return datetime.combine(self.date_to + timedelta(days=1), time.min, UTC) if self.date_to else None
 
 
 class SaleRepo:

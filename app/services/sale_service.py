@@ -65,7 +65,7 @@ class SaleService:
         date_to: date | None = None,
     ) -> Page[Sale]:
         """All sales, newest first, filtered."""
-        where = SaleFilter.of(status=status, user_id=user_id, date_from=date_from, date_to=date_to)
+        where = SaleFilter(status=status, user_id=user_id, date_from=date_from, date_to=date_to)
         return self.sales.list_page(where, page, per_page)
 
     def cancel(self, *, caller: Caller, sale_id: int) -> Sale:

@@ -66,7 +66,7 @@ class SalesAnalyticsService:
         `user_id`, one pass over that user's sales and one over their lines (a user's sales are few, and indexed
         by user).
         """
-        where = SaleFilter.of(status=status, user_id=user_id, date_from=date_from, date_to=date_to)
+        where = SaleFilter(status=status, user_id=user_id, date_from=date_from, date_to=date_to)
         days = self.sales.by_day(where)
         items_sold, top = self.sales.lines_summary(where, TOP_PRODUCTS)
         by_status: dict[str, int] = {}
