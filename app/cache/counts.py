@@ -18,7 +18,7 @@ Filtered = dict[str, object]
 
 
 def filtered(product: Product) -> Filtered:
-    """What the list filters read of `product` (app/repos/product_repo.py, `_filtered`), by family."""
+    """What the list filters read of `product` (app/repos/product_repo.py, `_conditions`), by family."""
     return {
         keys.MEMBERS: product.is_active,
         keys.members_family("text"): (product.name, product.description),

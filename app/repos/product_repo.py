@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Row, Select, and_, case, func, literal, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
@@ -120,27 +134,14 @@ class ProductRepo:
         does (the first page, a cursor) is one plain index scan, which PostgreSQL plans and runs in a quarter
         of the time of the join.
         """
-        if query.sort_key == "relevance" and (after is not None or query.offset == 0):
-            return self._ranked_page(query, after)
-        order = self._order(query)
-        key = order[0].element if len(order) == 2 else order[0]  # the sort key, without its direction
-        ranked = query.sort_key == "relevance"
-        rows_of = _ROWS.add_columns(key.label("rank")) if ranked else _ROWS  # the rank is no column
-        deferred = ranked or (after is None and query.offset > 0)
-        found = self._filtered(_IDS if deferred else rows_of, query)
-        if after is not None:
-            follows = tuple_(key, _C.id) < tuple_(literal(after.key), literal(after.id))
-            if _ascending(query):
-                follows = tuple_(key, _C.id) > tuple_(literal(after.key), literal(after.id))
-            found = found.where(follows)
-        elif query.offset:
-            found = found.offset(query.offset)
-        statement = found.order_by(*order).limit(query.per_page + 1)
-        if deferred:
-            statement = rows_of.where(_C.id.in_(statement.scalar_subquery())).order_by(*order)
-        return self._slice(query, after, self.session.execute(statement).all(), "rank" if ranked else str(key.key))
+        shape = _Shape.of(query, is_postgresql(self.session))
+        if shape.ranked and (after is not None or query.offset == 0):
+            return self._ranked_page(query, shape, after)
+        mode = "after" if after is not None else "offset" if query.offset else "first"
+        rows = self.session.execute(_page(shape, mode), _params(query, after)).all()
+        return self._slice(query, after, rows, "rank" if shape.ranked else shape.sort_column)
 
-    def _ranked_page(self, query: CatalogQuery, after: Cursor | None) -> CatalogSlice:
+    def _ranked_page(self, query: CatalogQuery, shape: _Shape, after: Cursor | None) -> CatalogSlice:
         """A search's first page, or the page after a cursor, in relevance order: the products with every
         word in their name (rank 0), then the others that match (rank 1), each rank by id.
 
@@ -152,16 +153,12 @@ class ProductRepo:
         index, sorted: a walk of the ids would compute the tsvector of every product on the way (450 ms when
         none matches). A page by OFFSET ranks every match in one statement (list_page).
         """
-        in_name = self._in_name(query.words)
-        order_of_rank: dict[int, list[ColumnElement[Any]]] = {0: [_C.id], 1: [*self._relevance(query.words), _C.id]}
+        params = _params(query, after)
         rows: list[ProductRow] = []
         for rank in range(int(str(after.key)) if after is not None else 0, 2):  # a relevance cursor's key: 0 or 1
-            found = self._filtered(_ROWS.add_columns(literal(rank).label("rank")), query)
-            found = found.where(in_name if rank == 0 else ~in_name)
-            if after is not None and rank == after.key:
-                found = found.where(_C.id > after.id)
-            wanted = query.per_page + 1 - len(rows)
-            rows += self.session.execute(found.order_by(*order_of_rank[rank]).limit(wanted)).all()
+            params["limit"] = query.per_page + 1 - len(rows)
+            statement = _rank_page(shape, rank, after is not None and rank == after.key)
+            rows += self.session.execute(statement, params).all()
             if len(rows) > query.per_page:
                 break
         return self._slice(query, after, rows, "rank")
@@ -179,70 +176,153 @@ class ProductRepo:
 
     def count(self, query: CatalogQuery) -> int:
         """How many products match the filters of `query` (page and sort ignored)."""
-        statement = self._filtered(select(func.count()).select_from(Product.__table__), query)
-        return int(self.session.scalar(statement) or 0)
+        shape = _Shape.of(query, is_postgresql(self.session))
+        return int(self.session.scalar(_count(shape), _params(query, None)) or 0)
 
-    def _filtered(self, statement: Select[Any], query: CatalogQuery) -> Select[Any]:
-        conditions: list[ColumnElement[bool]] = []
-        if not query.include_archived:
-            conditions.append(_C.is_active.is_(True))
-        if query.category is not None:
-            conditions.append(_C.category == query.category)
-        if query.min_price is not None:
-            conditions.append(_C.price >= query.min_price)
-        if query.max_price is not None:
-            conditions.append(_C.price <= query.max_price)
-        if query.in_stock is not None:
-            conditions.append(_C.stock > 0 if query.in_stock else _C.stock == 0)
-        if query.q is not None:
-            conditions.append(self._matches(query.words))
-        return statement.where(and_(*conditions)) if conditions else statement
 
-    def _matches(self, words: list[str]) -> ColumnElement[bool]:
-        if not words:
-            return literal(False)
-        if is_postgresql(self.session):
-            # The GIN index ix_products_search serves this: every word, as a word prefix.
-            return search_vector().op("@@")(self._tsquery(words))
-        # SQLite (make dev): the same meaning without an index, every word at the start of a word.
-        haystack = literal(" ") + func.lower(_C.name) + literal(" ") + func.lower(_C.description)
-        return and_(*(haystack.like(f"% {escape_like(word)}%", escape="\\") for word in words))
+class _Shape(NamedTuple):
+    """What makes two catalog statements the same statement: which filters a query has and its order, not
+    their values, which are bound parameters (_params). Each shape's statements are built once (_page,
+    _rank_page, _count), so SQLAlchemy finds them compiled without building them or their cache key again."""
 
-    def _order(self, query: CatalogQuery) -> list[ColumnElement[Any]]:
-        if query.sort_key == "relevance":
-            return [*self._relevance(query.words), _C.id.asc()]
-        sort = query.sort or "-created_at"
-        column = _SORT_COLUMNS[sort.lstrip("-")]
-        if sort.startswith("-"):
-            # id in the same direction as the key, so one index scan (is_active, key, id) serves it.
-            return [column.desc(), _C.id.desc()]
-        return [column.asc(), _C.id.asc()]
+    postgresql: bool
+    include_archived: bool
+    category: bool
+    min_price: bool
+    max_price: bool
+    in_stock: bool | None
+    words: int | None  # how many search words; None without a search
+    sort: str | None
 
-    @staticmethod
-    def _relevance(words: list[str]) -> list[ColumnElement[Any]]:
-        # Two tiers, the same on every backend: every word in the name first, then description-only
-        # matches. Measured on 100k products, a LIKE over the matched names costs ~28 ms for a word in a
-        # third of the catalog, where ts_rank over on-the-fly tsvectors cost ~450 ms.
-        return [case((ProductRepo._in_name(words), 0), else_=1).asc()]
+    @classmethod
+    def of(cls, query: CatalogQuery, postgresql: bool) -> _Shape:
+        return cls(
+            postgresql,
+            query.include_archived,
+            query.category is not None,
+            query.min_price is not None,
+            query.max_price is not None,
+            query.in_stock,
+            len(query.words) if query.q is not None else None,
+            query.sort,
+        )
 
-    @staticmethod
-    def _in_name(words: list[str]) -> ColumnElement[bool]:
-        """Every word at the start of a word of the name. `' ' || lower(name)` is the expression that the
-        statistics products_name_words describe: keep the two the same."""
-        name = literal(" ") + func.lower(_C.name)
-        return and_(*(name.like(f"% {escape_like(w)}%", escape="\\") for w in words))
+    @property
+    def ranked(self) -> bool:
+        return self.sort is None and bool(self.words)
 
-    @staticmethod
-    def _tsquery(words: list[str]) -> ColumnElement[Any]:
+    @property
+    def sort_column(self) -> str:
+        return (self.sort or "-created_at").lstrip("-")
+
+    @property
+    def ascending(self) -> bool:
+        return self.ranked or not (self.sort or "-created_at").startswith("-")
+
+
+def _params(query: CatalogQuery, after: Cursor | None) -> dict[str, Any]:
+    """The values of a query's bound parameters, by name."""
+    words = query.words
+    params: dict[str, Any] = {
+        "category": query.category,
+        "min_price": query.min_price,
+        "max_price": query.max_price,
+        "offset": query.offset,
+        "limit": query.per_page + 1,
         # Only \w+ words reach to_tsquery, so no tsquery syntax can be injected. "(w | w:*)" means "w:*": the
         # exact word is there for the planner, which estimates a prefix alone far too low (2% for a word in
         # 12% of the products) and would then rank every match of a common word instead of walking the ids.
-        query = " & ".join(f"({w} | {w}:*)" for w in words)
-        return func.to_tsquery(literal("simple").cast(REGCONFIG), query)
+        "tsquery": " & ".join(f"({w} | {w}:*)" for w in words),
+        **{f"word_{i}": f"% {escape_like(w)}%" for i, w in enumerate(words)},  # at the start of a word
+    }
+    if after is not None:
+        params |= {"after_key": after.key, "after_id": after.id}
+    return params
 
 
-def _ascending(query: CatalogQuery) -> bool:
-    return query.sort_key == "relevance" or not (query.sort or "-created_at").startswith("-")
+def _conditions(shape: _Shape) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if not shape.include_archived:
+        conditions.append(_C.is_active.is_(True))
+    if shape.category:
+        conditions.append(_C.category == bindparam("category"))
+    if shape.min_price:
+        conditions.append(_C.price >= bindparam("min_price"))
+    if shape.max_price:
+        conditions.append(_C.price <= bindparam("max_price"))
+    if shape.in_stock is not None:
+        conditions.append(_C.stock > 0 if shape.in_stock else _C.stock == 0)
+    if shape.words is not None:
+        conditions.append(_matches(shape))
+    return conditions
+
+
+def _matches(shape: _Shape) -> ColumnElement[bool]:
+    if not shape.words:
+        return literal(False)
+    if shape.postgresql:
+        # The GIN index ix_products_search serves this: every word, as a word prefix.
+        query = func.to_tsquery(literal("simple").cast(REGCONFIG), bindparam("tsquery", type_=String))
+        return search_vector().op("@@")(query)
+    # SQLite (make dev): the same meaning without an index, every word at the start of a word.
+    haystack = literal(" ") + func.lower(_C.name) + literal(" ") + func.lower(_C.description)
+    return and_(*(haystack.like(bindparam(f"word_{i}", type_=String), escape="\\") for i in range(shape.words)))
+
+
+def _in_name(shape: _Shape) -> ColumnElement[bool]:
+    """Every word at the start of a word of the name. `' ' || lower(name)` is the expression that the
+    statistics products_name_words describe: keep the two the same."""
+    name = literal(" ") + func.lower(_C.name)
+    return and_(*(name.like(bindparam(f"word_{i}", type_=String), escape="\\") for i in range(shape.words or 0)))
+
+
+def _order(shape: _Shape) -> list[ColumnElement[Any]]:
+    if shape.ranked:
+        # Two tiers, the same on every backend: every word in the name first, then description-only
+        # matches. Measured on 100k products, a LIKE over the matched names costs ~28 ms for a word in a
+        # third of the catalog, where ts_rank over on-the-fly tsvectors cost ~450 ms.
+        return [case((_in_name(shape), 0), else_=1).asc(), _C.id.asc()]
+    column = _SORT_COLUMNS[shape.sort_column]
+    if shape.ascending:
+        return [column.asc(), _C.id.asc()]
+    # id in the same direction as the key, so one index scan (is_active, key, id) serves it.
+    return [column.desc(), _C.id.desc()]
+
+
+@functools.lru_cache(maxsize=512)
+def _page(shape: _Shape, mode: str) -> Select[Any]:
+    """A page by relevance past an OFFSET, or by a sort: its first page, past an OFFSET, or after a cursor."""
+    order = _order(shape)
+    key = order[0].element  # the sort key, without its direction
+    rows_of = _ROWS.add_columns(key.label("rank")) if shape.ranked else _ROWS  # the rank is no column
+    deferred = shape.ranked or mode == "offset"
+    found = (_IDS if deferred else rows_of).where(*_conditions(shape))
+    if mode == "after":
+        after = tuple_(bindparam("after_key", type_=key.type), bindparam("after_id", type_=Integer))
+        found = found.where(tuple_(key, _C.id) > after if shape.ascending else tuple_(key, _C.id) < after)
+    elif mode == "offset":
+        found = found.offset(bindparam("offset", type_=Integer))
+    statement = found.order_by(*order).limit(bindparam("limit", type_=Integer))
+    if deferred:
+        return rows_of.where(_C.id.in_(statement.scalar_subquery())).order_by(*order)
+    return statement
+
+
+@functools.lru_cache(maxsize=512)
+def _rank_page(shape: _Shape, rank: int, after: bool) -> Select[Any]:
+    """Rank `rank` of a search's matches (0: every word in the name) by id, after the cursor's id if `after`."""
+    in_name = _in_name(shape)
+    found = _ROWS.add_columns(literal(rank).label("rank")).where(*_conditions(shape))
+    found = found.where(in_name if rank == 0 else ~in_name)
+    if after:
+        found = found.where(_C.id > bindparam("after_id", type_=Integer))
+    order = [_C.id] if rank == 0 else [case((in_name, 0), else_=1).asc(), _C.id]
+    return found.order_by(*order).limit(bindparam("limit", type_=Integer))
+
+
+@functools.lru_cache(maxsize=512)
+def _count(shape: _Shape) -> Select[Any]:
+    return select(func.count()).select_from(Product.__table__).where(*_conditions(shape))
 
 
 def _utc(value: Any) -> Any:
