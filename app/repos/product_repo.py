@@ -71,6 +71,11 @@ class CatalogQuery:
         return (self.sort or "-created_at").lstrip("-")
 
     @property
+    def descending(self) -> bool:
+        """Whether the order runs from the greatest key down (newest first without `sort`; never relevance)."""
+        return self.sort_key != "relevance" and (self.sort or "-created_at").startswith("-")
+
+    @property
     def scope(self) -> str:
         """What a cursor of this list is bound to (the filters, sort and page size; not the page)."""
         return scope_of(
@@ -139,7 +144,7 @@ class ProductRepo:
             return self._ranked_page(query, shape, after)
         mode = "after" if after is not None else "offset" if query.offset else "first"
         rows = self.session.execute(_page(shape, mode), _params(query, after)).all()
-        return self._slice(query, after, rows, "rank" if shape.ranked else shape.sort_column)
+        return self._slice(query, after, rows, "rank" if shape.ranked else shape.sort_key)
 
     def _ranked_page(self, query: CatalogQuery, shape: _Shape, after: Cursor | None) -> CatalogSlice:
         """A search's first page, or the page after a cursor, in relevance order: the products with every
@@ -192,7 +197,8 @@ class _Shape(NamedTuple):
     max_price: bool
     in_stock: bool | None
     words: int | None  # how many search words; None without a search
-    sort: str | None
+    sort_key: str
+    descending: bool
 
     @classmethod
     def of(cls, query: CatalogQuery, postgresql: bool) -> _Shape:
@@ -204,20 +210,13 @@ class _Shape(NamedTuple):
             query.max_price is not None,
             query.in_stock,
             len(query.words) if query.q is not None else None,
-            query.sort,
+            query.sort_key,
+            query.descending,
         )
 
     @property
     def ranked(self) -> bool:
-        return self.sort is None and bool(self.words)
-
-    @property
-    def sort_column(self) -> str:
-        return (self.sort or "-created_at").lstrip("-")
-
-    @property
-    def ascending(self) -> bool:
-        return self.ranked or not (self.sort or "-created_at").startswith("-")
+        return self.sort_key == "relevance"
 
 
 def _params(query: CatalogQuery, after: Cursor | None) -> dict[str, Any]:
@@ -282,8 +281,8 @@ def _order(shape: _Shape) -> list[ColumnElement[Any]]:
         # matches. Measured on 100k products, a LIKE over the matched names costs ~28 ms for a word in a
         # third of the catalog, where ts_rank over on-the-fly tsvectors cost ~450 ms.
         return [case((_in_name(shape), 0), else_=1).asc(), _C.id.asc()]
-    column = _SORT_COLUMNS[shape.sort_column]
-    if shape.ascending:
+    column = _SORT_COLUMNS[shape.sort_key]
+    if not shape.descending:
         return [column.asc(), _C.id.asc()]
     # id in the same direction as the key, so one index scan (is_active, key, id) serves it.
     return [column.desc(), _C.id.desc()]
@@ -299,7 +298,7 @@ def _page(shape: _Shape, mode: str) -> Select[Any]:
     found = (_IDS if deferred else rows_of).where(*_conditions(shape))
     if mode == "after":
         after = tuple_(bindparam("after_key", type_=key.type), bindparam("after_id", type_=Integer))
-        found = found.where(tuple_(key, _C.id) > after if shape.ascending else tuple_(key, _C.id) < after)
+        found = found.where(tuple_(key, _C.id) < after if shape.descending else tuple_(key, _C.id) > after)
     elif mode == "offset":
         found = found.offset(bindparam("offset", type_=Integer))
     statement = found.order_by(*order).limit(bindparam("limit", type_=Integer))
